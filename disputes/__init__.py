@@ -1,0 +1,1 @@
+"""After-sales disputes: one-click help, refunds, platform intervention and the ledgers they post to."""

@@ -1,0 +1,1 @@
+"""REST API for merchants, service providers and buyers."""

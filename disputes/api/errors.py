@@ -1,0 +1,33 @@
+"""Turns domain errors into 4xx responses with a stable `code`, and gives DRF's own errors the same shape."""
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from disputes.errors import DomainError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body = {"code": exc.code, "message": exc.message}
+        if exc.details:
+            body["details"] = exc.details
+        return Response(body, status=exc.status)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    code = getattr(exc, "default_code", "error")
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        message = str(detail["detail"])
+        code = getattr(detail["detail"], "code", code)
+        response.data = {"code": code, "message": message}
+    else:
+        response.data = {
+            "code": "invalid" if response.status_code == status.HTTP_400_BAD_REQUEST else code,
+            "message": "The request has invalid fields.",
+            "fields": detail,
+        }
+    return response

@@ -1,0 +1,10 @@
+"""App configuration for the disputes app."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DisputesConfig(AppConfig):
+    name = "disputes"
+    verbose_name = _("After-sales back office")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,130 @@
+"""Parties to a case: merchants, their service providers, buyers, and the API users acting for them."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from disputes.choices import CreditRating, ServiceKind
+
+
+class Merchant(models.Model):
+    """A Tmall shop (商家). Its money account is the sum of its MerchantAccountEntry rows."""
+
+    shop_name = models.CharField(_("shop name"), max_length=120, unique=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    return_contact = models.CharField(_("return contact"), max_length=60)
+    return_phone = models.CharField(_("return phone"), max_length=32)
+    return_address = models.CharField(_("default return address"), max_length=255)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
+        ordering = ["shop_name"]
+
+    def __str__(self) -> str:
+        return self.shop_name
+
+    @property
+    def full_return_address(self) -> str:
+        return f"{self.return_contact} {self.return_phone} {self.return_address}"
+
+
+class ServiceProvider(models.Model):
+    """An installer or carrier (服务商) that merchants designate for a service."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service provider")
+        verbose_name_plural = _("service providers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceDesignation(models.Model):
+    """The provider a merchant designates for one kind of service; absent means the merchant serves."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="designations", verbose_name=_("merchant")
+    )
+    service_kind = models.CharField(_("service kind"), max_length=32, choices=ServiceKind.choices)
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.PROTECT, related_name="designations", verbose_name=_("provider")
+    )
+
+    class Meta:
+        verbose_name = _("service designation")
+        verbose_name_plural = _("service designations")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "service_kind"], name="uniq_designation_per_service"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} / {self.get_service_kind_display()} → {self.provider}"
+
+
+class Buyer(models.Model):
+    """A buying account (买家) with its credit rating and instant-refund quota."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="buyer", verbose_name=_("user")
+    )
+    nickname = models.CharField(_("nickname"), max_length=60)
+    phone = models.CharField(_("phone"), max_length=32, db_index=True)
+    credit_rating = models.CharField(
+        _("credit rating"), max_length=16, choices=CreditRating.choices, default=CreditRating.ORDINARY
+    )
+    instant_refund_quota_fen = models.PositiveBigIntegerField(
+        _("instant-refund quota (fen)"), default=0, help_text=_("0 means no instant-refund privilege.")
+    )
+    instant_refund_revoked_at = models.DateTimeField(_("instant refund revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("buyer")
+        verbose_name_plural = _("buyers")
+        ordering = ["nickname"]
+
+    def __str__(self) -> str:
+        return self.nickname
+
+
+class MerchantUser(models.Model):
+    """An API login acting for exactly one merchant (the merchant's own systems)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_user", verbose_name=_("user")
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="api_users", verbose_name=_("merchant")
+    )
+
+    class Meta:
+        verbose_name = _("merchant API user")
+        verbose_name_plural = _("merchant API users")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant}"
+
+
+class ServiceProviderUser(models.Model):
+    """An API login acting for exactly one service provider."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_user", verbose_name=_("user")
+    )
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.CASCADE, related_name="api_users", verbose_name=_("service provider")
+    )
+
+    class Meta:
+        verbose_name = _("service provider API user")
+        verbose_name_plural = _("service provider API users")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.provider}"

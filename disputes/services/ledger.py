@@ -1,0 +1,130 @@
+"""Posting to the append-only ledgers: exactly once per idempotency key, reversals as new entries."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.db.models import Sum
+
+from disputes.errors import IdempotencyConflict, ValidationFailed
+from disputes.models.ledger import EntryKind, LedgerEntry
+
+E = TypeVar("E", bound=LedgerEntry)
+
+
+@dataclass(frozen=True)
+class Posted(Generic[E]):
+    entry: E
+    created: bool
+
+
+def _account_fields(model: type[LedgerEntry]) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if f.name in {"buyer", "merchant"}]
+
+
+def _same_posting(existing: LedgerEntry, new: LedgerEntry) -> bool:
+    if existing.amount != new.amount or existing.kind != new.kind:
+        return False
+    return all(
+        getattr(existing, f"{name}_id") == getattr(new, f"{name}_id") for name in _account_fields(type(new))
+    )
+
+
+def ledger_post(
+    *,
+    model: type[E],
+    amount: int,
+    kind: str,
+    idempotency_key: str | None,
+    actor: Any,
+    source: models.Model | None = None,
+    memo: str = "",
+    occurred_at: datetime | None = None,
+    reverses: E | None = None,
+    **account: Any,
+) -> Posted[E]:
+    """Post one entry to `model`'s ledger for the account named in `account` (buyer=, merchant=).
+
+    With an idempotency key, a second call with the same key returns the first entry
+    (created=False) instead of posting again, whether it comes from a retry, a second
+    scheduler, or a concurrent transaction (the unique constraint decides the race).
+    Raises IdempotencyConflict when the key was used for a different account or amount,
+    and ValidationFailed for a zero amount.
+    """
+    if amount == 0:
+        raise ValidationFailed("A ledger entry must move a non-zero amount.", code="zero_amount")
+    entry = model(
+        amount=amount,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        memo=memo[:255],
+        created_by=actor if getattr(actor, "pk", None) else None,
+        reverses=reverses,
+        **account,
+    )
+    if occurred_at is not None:
+        entry.occurred_at = occurred_at
+    if source is not None:
+        entry.source_type = ContentType.objects.get_for_model(source)
+        entry.source_id = source.pk
+    if idempotency_key is None:
+        entry.save()
+        return Posted(entry, True)
+    try:
+        # The savepoint keeps the caller's transaction usable when the insert loses a race.
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        existing = model.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        if not _same_posting(existing, entry):
+            raise IdempotencyConflict(
+                f"Idempotency key {idempotency_key!r} was already used for a different posting.",
+                details={"existing_entry": existing.pk},
+            ) from None
+        return Posted(existing, False)
+    return Posted(entry, True)
+
+
+def ledger_reverse(*, entry: E, actor: Any, reason: str) -> Posted[E]:
+    """Cancel `entry` with a new entry of the opposite amount that points at it; at most once."""
+    if entry.reverses_id is not None:
+        raise ValidationFailed("A reversal cannot itself be reversed; post a new entry.", code="reversal_of_reversal")
+    account = {name: getattr(entry, name) for name in _account_fields(type(entry))}
+    return ledger_post(
+        model=type(entry),
+        amount=-entry.amount,
+        kind=EntryKind.REVERSAL,
+        idempotency_key=f"reversal:{type(entry)._meta.model_name}:{entry.pk}",
+        actor=actor,
+        source=entry.source,
+        memo=reason,
+        reverses=entry,
+        **account,
+    )
+
+
+def ledger_post_many(entries: list[E]) -> int:
+    """Insert many unsaved entries of one model at once, skipping keys that exist; returns how many were new.
+
+    For sweeps, which already hold locks on the rows the entries are about: the
+    conflict clause is the last line of defence, not the concurrency control.
+    """
+    if not entries:
+        return 0
+    model = type(entries[0])
+    keys = [e.idempotency_key for e in entries]
+    if any(k is None for k in keys) or len(set(keys)) != len(keys):
+        raise ValidationFailed("Bulk postings need distinct idempotency keys.", code="bulk_keys")
+    existing = set(model.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    fresh = [e for e in entries if e.idempotency_key not in existing]
+    model.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
+    return len(fresh)
+
+
+def ledger_balance(model: type[LedgerEntry], **account: Any) -> int:
+    """The balance of one account: the sum of its entries."""
+    return model.objects.filter(**account).aggregate(total=Sum("amount"))["total"] or 0
