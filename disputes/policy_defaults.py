@@ -27,12 +27,14 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
     PolicyDefault("help.solution_sla", "help", "minutes", 60, gettext_noop("Help request: solution deadline")),
     PolicyDefault("help.resolution_sla", "help", "hours", 48, gettext_noop("Help request: resolution deadline")),
     PolicyDefault(
-        "help.auto_confirm_after", "help", "hours", 24, gettext_noop("Help request: resolution auto-confirmed after")
+        "help.auto_confirm_after",
+        "help",
+        "hours",
+        24,
+        gettext_noop("Help request: resolution auto-confirmed after"),
     ),
     PolicyDefault("help.at_risk_before", "help", "minutes", 15, gettext_noop("Help request: at risk when due within")),
-    PolicyDefault(
-        "help.solution_penalty", "help", "points", 5000, gettext_noop("Help request: 1-hour miss penalty")
-    ),
+    PolicyDefault("help.solution_penalty", "help", "points", 5000, gettext_noop("Help request: 1-hour miss penalty")),
     # 48-hour penalties per service standard (RULES.md section 6)
     PolicyDefault(
         "standard.delivery_install.not_provided",
@@ -56,7 +58,11 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         gettext_noop("Delivery into the home: 48-hour penalty, not provided"),
     ),
     PolicyDefault(
-        "standard.home_delivery.late", "help", "points", 5000, gettext_noop("Delivery into the home: 48-hour penalty, late")
+        "standard.home_delivery.late",
+        "help",
+        "points",
+        5000,
+        gettext_noop("Delivery into the home: 48-hour penalty, late"),
     ),
     PolicyDefault(
         "standard.warranty.multiplier",
@@ -65,17 +71,23 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         15,
         gettext_noop("Three-year warranty: penalty points per 元 of item price"),
     ),
+    PolicyDefault("standard.warranty.max", "help", "points", 100000, gettext_noop("Three-year warranty: penalty cap")),
     PolicyDefault(
-        "standard.warranty.max", "help", "points", 100000, gettext_noop("Three-year warranty: penalty cap")
-    ),
-    PolicyDefault(
-        "standard.install.percent", "help", "percent", 10, gettext_noop("Installation: penalty share of item price")
+        "standard.install.percent",
+        "help",
+        "percent",
+        10,
+        gettext_noop("Installation: penalty share of item price"),
     ),
     PolicyDefault("standard.install.min", "help", "points", 5000, gettext_noop("Installation: penalty minimum")),
     PolicyDefault("standard.install.max", "help", "points", 50000, gettext_noop("Installation: penalty cap")),
     # Refunds and after-sales (RULES.md section 2)
     PolicyDefault(
-        "refund.unshipped_merchant_silent", "refund", "hours", 24, gettext_noop("Refund: unshipped, merchant silent")
+        "refund.unshipped_merchant_silent",
+        "refund",
+        "hours",
+        24,
+        gettext_noop("Refund: unshipped, merchant silent"),
     ),
     PolicyDefault(
         "refund.shipped_refund_only_silent",
@@ -85,11 +97,21 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         gettext_noop("Refund: shipped refund-only, merchant silent"),
     ),
     PolicyDefault(
-        "refund.return_merchant_silent", "refund", "days", 2, gettext_noop("Return and refund: merchant silent")
+        "refund.return_merchant_silent",
+        "refund",
+        "days",
+        2,
+        gettext_noop("Return and refund: merchant silent"),
     ),
-    PolicyDefault("refund.buyer_ship_return", "refund", "days", 7, gettext_noop("Return: buyer ships the goods within")),
     PolicyDefault(
-        "refund.merchant_confirm_receipt", "refund", "days", 10, gettext_noop("Return: merchant confirms receipt within")
+        "refund.buyer_ship_return", "refund", "days", 7, gettext_noop("Return: buyer ships the goods within")
+    ),
+    PolicyDefault(
+        "refund.merchant_confirm_receipt",
+        "refund",
+        "days",
+        10,
+        gettext_noop("Return: merchant confirms receipt within"),
     ),
     PolicyDefault(
         "refund.merchant_confirm_after_signed",
@@ -110,7 +132,9 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
     PolicyDefault(
         "refund.shipping_cover", "refund", "points", 1000, gettext_noop("Return shipping cover compensation")
     ),
-    PolicyDefault("refund.damage_claim_window", "refund", "hours", 72, gettext_noop("Damage claim window after signing")),
+    PolicyDefault(
+        "refund.damage_claim_window", "refund", "hours", 72, gettext_noop("Damage claim window after signing")
+    ),
     PolicyDefault(
         "refund.damage_merchant_silent", "refund", "hours", 24, gettext_noop("Damage claim: merchant silent")
     ),
@@ -118,11 +142,21 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
     PolicyDefault("refund.damage_penalty_min", "refund", "fen", 500, gettext_noop("Damage penalty minimum")),
     PolicyDefault("refund.damage_penalty_max", "refund", "fen", 5000, gettext_noop("Damage penalty cap")),
     PolicyDefault(
-        "refund.instant_quota.ordinary", "refund", "fen", 30000, gettext_noop("Instant-refund quota: ordinary buyer")
+        "refund.instant_quota.ordinary",
+        "refund",
+        "fen",
+        30000,
+        gettext_noop("Instant-refund quota: ordinary buyer"),
     ),
-    PolicyDefault("refund.instant_quota.good", "refund", "fen", 60000, gettext_noop("Instant-refund quota: good buyer")),
     PolicyDefault(
-        "refund.instant_quota.excellent", "refund", "fen", 90000, gettext_noop("Instant-refund quota: excellent buyer")
+        "refund.instant_quota.good", "refund", "fen", 60000, gettext_noop("Instant-refund quota: good buyer")
+    ),
+    PolicyDefault(
+        "refund.instant_quota.excellent",
+        "refund",
+        "fen",
+        90000,
+        gettext_noop("Instant-refund quota: excellent buyer"),
     ),
     PolicyDefault(
         "refund.instant_quota.outstanding",
@@ -132,15 +166,27 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         gettext_noop("Instant-refund quota: outstanding buyer"),
     ),
     PolicyDefault(
-        "refund.advance_repay_window", "refund", "days", 7, gettext_noop("Advance repayment window after notice")
+        "refund.advance_repay_window",
+        "refund",
+        "days",
+        7,
+        gettext_noop("Advance repayment window after notice"),
     ),
     # Platform intervention (RULES.md section 4)
     PolicyDefault("intervention.evidence_window", "intervention", "days", 3, gettext_noop("Evidence window")),
     PolicyDefault(
-        "intervention.merchant_answer", "intervention", "hours", 24, gettext_noop("Merchant answer after buyer evidence")
+        "intervention.merchant_answer",
+        "intervention",
+        "hours",
+        24,
+        gettext_noop("Merchant answer after buyer evidence"),
     ),
     PolicyDefault(
-        "intervention.decision_due", "intervention", "working_days", 6, gettext_noop("Decision due after acceptance")
+        "intervention.decision_due",
+        "intervention",
+        "working_days",
+        6,
+        gettext_noop("Decision due after acceptance"),
     ),
     PolicyDefault("intervention.appeal_window", "intervention", "days", 7, gettext_noop("Appeal window")),
     PolicyDefault(
@@ -151,7 +197,11 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         gettext_noop("Virtual goods: intervention only after"),
     ),
     PolicyDefault(
-        "intervention.suspend_self_settle", "intervention", "days", 30, gettext_noop("Suspension: self-settlement")
+        "intervention.suspend_self_settle",
+        "intervention",
+        "days",
+        30,
+        gettext_noop("Suspension: self-settlement"),
     ),
     PolicyDefault(
         "intervention.suspend_court_proof",
@@ -161,7 +211,11 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         gettext_noop("Suspension: proof of court or police acceptance"),
     ),
     PolicyDefault(
-        "intervention.suspend_police", "intervention", "days", 180, gettext_noop("Suspension: police conclusion")
+        "intervention.suspend_police",
+        "intervention",
+        "days",
+        180,
+        gettext_noop("Suspension: police conclusion"),
     ),
     # Merchant violations (RULES.md section 5)
     PolicyDefault(

@@ -1,6 +1,16 @@
 """Models, one module per aggregate; this package re-exports them by name."""
 
 from disputes.models.catalog import Product, SupportedCity
+from disputes.models.help_requests import (
+    AnomalyKind,
+    ClaimStatus,
+    DeadlineKind,
+    ForceMajeureCategory,
+    ForceMajeureClaim,
+    ForceMajeureEvidence,
+    HelpRequest,
+    HelpState,
+)
 from disputes.models.ledger import (
     LEDGER_MODELS,
     BuyerPointsEntry,
@@ -19,12 +29,21 @@ from disputes.models.parties import (
     ServiceProviderUser,
 )
 from disputes.models.policies import Policy, PolicyChange, PolicyGroup, PolicyUnit
+from disputes.models.violations import PenaltyBasis, Violation, ViolationKind, ViolationStatus
 
 __all__ = [
     "LEDGER_MODELS",
+    "AnomalyKind",
     "Buyer",
     "BuyerPointsEntry",
+    "ClaimStatus",
+    "DeadlineKind",
     "EntryKind",
+    "ForceMajeureCategory",
+    "ForceMajeureClaim",
+    "ForceMajeureEvidence",
+    "HelpRequest",
+    "HelpState",
     "LedgerEntry",
     "Merchant",
     "MerchantAccountEntry",
@@ -32,6 +51,7 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatus",
+    "PenaltyBasis",
     "PlatformAdvanceEntry",
     "Policy",
     "PolicyChange",
@@ -43,4 +63,7 @@ __all__ = [
     "ServiceProvider",
     "ServiceProviderUser",
     "SupportedCity",
+    "Violation",
+    "ViolationKind",
+    "ViolationStatus",
 ]

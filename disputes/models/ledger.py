@@ -56,7 +56,12 @@ class LedgerEntry(models.Model):
         verbose_name=_("reverses"),
     )
     source_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("source type")
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("source type"),
     )
     source_id = models.PositiveBigIntegerField(_("source id"), null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
@@ -90,14 +95,15 @@ class LedgerEntry(models.Model):
 class BuyerPointsEntry(LedgerEntry):
     """Tmall points (天猫积分) credited to or taken from a buyer; 100 points = 1 元."""
 
-    buyer = models.ForeignKey(
-        Buyer, on_delete=models.PROTECT, related_name="points_entries", verbose_name=_("buyer")
-    )
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="points_entries", verbose_name=_("buyer"))
 
     class Meta(LedgerEntry.Meta):
         verbose_name = _("buyer points entry")
         verbose_name_plural = _("buyer points entries")
-        indexes = [models.Index(fields=["buyer", "created_at"]), models.Index(fields=["source_type", "source_id"])]
+        indexes = [
+            models.Index(fields=["buyer", "created_at"]),
+            models.Index(fields=["source_type", "source_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.buyer} {self.amount:+d} pts ({self.kind})"
@@ -125,9 +131,7 @@ class MerchantAccountEntry(LedgerEntry):
 class PlatformAdvanceEntry(LedgerEntry):
     """Money (fen) the platform advanced to a buyer on a merchant's behalf; positive is outstanding."""
 
-    buyer = models.ForeignKey(
-        Buyer, on_delete=models.PROTECT, related_name="advance_entries", verbose_name=_("buyer")
-    )
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="advance_entries", verbose_name=_("buyer"))
     merchant = models.ForeignKey(
         Merchant, on_delete=models.PROTECT, related_name="advance_entries", verbose_name=_("merchant")
     )

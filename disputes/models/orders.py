@@ -21,9 +21,7 @@ class Order(models.Model):
 
     order_no = models.CharField(_("order number"), max_length=32, unique=True)
     buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("buyer"))
-    merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="orders", verbose_name=_("merchant")
-    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders", verbose_name=_("merchant"))
     status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID)
     city = models.CharField(_("delivery city"), max_length=40)
     address = models.CharField(_("delivery address"), max_length=255, blank=True)
@@ -54,9 +52,7 @@ class OrderItem(models.Model):
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     amount_paid_fen = models.PositiveBigIntegerField(_("amount paid (fen)"))
-    seven_day_excluded_by_buyer = models.BooleanField(
-        _("buyer confirmed 7-day exclusion at purchase"), default=False
-    )
+    seven_day_excluded_by_buyer = models.BooleanField(_("buyer confirmed 7-day exclusion at purchase"), default=False)
 
     class Meta:
         verbose_name = _("order item")

@@ -98,7 +98,10 @@ class MerchantUser(models.Model):
     """An API login acting for exactly one merchant (the merchant's own systems)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_user", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="merchant_user",
+        verbose_name=_("user"),
     )
     merchant = models.ForeignKey(
         Merchant, on_delete=models.CASCADE, related_name="api_users", verbose_name=_("merchant")
@@ -116,10 +119,16 @@ class ServiceProviderUser(models.Model):
     """An API login acting for exactly one service provider."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_user", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="provider_user",
+        verbose_name=_("user"),
     )
     provider = models.ForeignKey(
-        ServiceProvider, on_delete=models.CASCADE, related_name="api_users", verbose_name=_("service provider")
+        ServiceProvider,
+        on_delete=models.CASCADE,
+        related_name="api_users",
+        verbose_name=_("service provider"),
     )
 
     class Meta:

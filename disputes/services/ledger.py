@@ -27,9 +27,7 @@ def _account_fields(model: type[LedgerEntry]) -> list[str]:
 def _same_posting(existing: LedgerEntry, new: LedgerEntry) -> bool:
     if existing.amount != new.amount or existing.kind != new.kind:
         return False
-    return all(
-        getattr(existing, f"{name}_id") == getattr(new, f"{name}_id") for name in _account_fields(type(new))
-    )
+    return all(getattr(existing, f"{name}_id") == getattr(new, f"{name}_id") for name in _account_fields(type(new)))
 
 
 def ledger_post(

@@ -128,9 +128,7 @@ def test_sla_is_elapsed_time_across_dst() -> None:
 def test_custom_window_for_due() -> None:
     raised = bj(2025, 6, 10, 11, 0)
     assert solution_due_at(raised, sla=timedelta(hours=2), start=time(12), end=time(13)) is None
-    assert solution_due_at(raised, sla=timedelta(hours=2), start=time(11), end=time(13)) == bj(
-        2025, 6, 10, 13, 0
-    )
+    assert solution_due_at(raised, sla=timedelta(hours=2), start=time(11), end=time(13)) == bj(2025, 6, 10, 13, 0)
 
 
 def test_negative_sla_refused() -> None:

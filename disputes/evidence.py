@@ -1,0 +1,78 @@
+"""Checks an uploaded evidence file by its content (not its name) and its size before it is stored."""
+
+import io
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image
+
+from disputes.errors import ValidationFailed
+
+ALLOWED_TYPES = {
+    "image/jpeg": "image",
+    "image/png": "image",
+    "image/webp": "image",
+    "image/gif": "image",
+    "application/pdf": "pdf",
+    "video/mp4": "video",
+    "video/quicktime": "video",
+    "video/webm": "video",
+}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    content_type: str
+    size: int
+    original_name: str
+
+
+def check_evidence_file(upload: UploadedFile) -> CheckedFile:
+    """Refuse files that are too large, not an image, video or PDF by content, or decompression bombs."""
+    max_bytes = settings.EVIDENCE_MAX_BYTES
+    size = upload.size or 0
+    name = (upload.name or "upload")[:200]
+    if size == 0:
+        raise ValidationFailed(f"{name}: the file is empty.", code="evidence_empty")
+    if size > max_bytes:
+        raise ValidationFailed(
+            f"{name}: {size} bytes is over the limit of {max_bytes} bytes.", code="evidence_too_large"
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind is not None else None
+    if mime is None and head.startswith(b"%PDF-"):
+        mime = "application/pdf"
+    if mime not in ALLOWED_TYPES:
+        raise ValidationFailed(
+            f"{name}: only images (JPEG, PNG, WebP, GIF), videos (MP4, MOV, WebM) and PDF are accepted; "
+            f"the content is {mime or 'not a recognised type'}.",
+            code="evidence_type_refused",
+        )
+    if ALLOWED_TYPES[mime] == "image":
+        _check_image(upload, name)
+    return CheckedFile(content_type=mime, size=size, original_name=name)
+
+
+def _check_image(upload: UploadedFile, name: str) -> None:
+    max_pixels = settings.EVIDENCE_MAX_IMAGE_PIXELS
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ValidationFailed(
+                    f"{name}: {width}×{height} pixels is over the limit of {max_pixels} pixels.",
+                    code="evidence_image_too_large",
+                )
+            image.verify()
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # Pillow raises many types for broken or hostile files
+        raise ValidationFailed(f"{name}: the image cannot be read ({exc}).", code="evidence_image_invalid") from None

@@ -1,0 +1,37 @@
+"""Periodic tasks defined in code and upserted into django-celery-beat; staff edits of the interval survive."""
+
+from typing import Any, NamedTuple
+
+
+class PeriodicTaskSpec(NamedTuple):
+    name: str
+    task: str
+    every_seconds: int
+    description: str
+
+
+PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
+    PeriodicTaskSpec(
+        name="One-click help sweep",
+        task="disputes.help_sweep",
+        every_seconds=60,
+        description="Dispatch after the cancel window, record 1-hour and 48-hour misses, credit penalties, "
+        "auto-confirm resolutions.",
+    ),
+)
+
+
+def sync_schedule(apps: Any) -> list[str]:
+    """Create missing periodic tasks; leave existing ones (and staff's interval edits) alone. Returns created names."""
+    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
+    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
+    created = []
+    for spec in PERIODIC_TASKS:
+        if task_model.objects.filter(name=spec.name).exists():
+            continue
+        interval, _ = interval_model.objects.get_or_create(every=spec.every_seconds, period="seconds")
+        task_model.objects.create(
+            name=spec.name, task=spec.task, interval=interval, description=spec.description, enabled=True
+        )
+        created.append(spec.name)
+    return created

@@ -1,0 +1,117 @@
+"""Force majeure (不可抗力) on one-click help: the party claims it before a deadline, staff decide."""
+
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.evidence import check_evidence_file
+from disputes.models import (
+    ClaimStatus,
+    DeadlineKind,
+    ForceMajeureCategory,
+    ForceMajeureClaim,
+    ForceMajeureEvidence,
+    HelpState,
+)
+from disputes.notifications import notify_after_commit
+from disputes.services.help_penalties import release_held_penalty
+from disputes.services.help_requests import _clean_text, _lock, _require_responsible
+
+MAX_FILES = 10
+
+
+def help_force_majeure_claim(
+    *,
+    actor: Any,
+    request_id: int,
+    deadline: str,
+    category: str,
+    note: str,
+    files: list[UploadedFile] | None = None,
+) -> ForceMajeureClaim:
+    """The merchant or provider claims force majeure against one deadline, before it passes.
+
+    Evidence files are checked by content and size before anything is stored; one bad file
+    refuses the whole claim. While the claim is pending, a miss of that deadline is recorded
+    but its penalty is held. Raises ValidationFailed, InvalidTransition, DomainError (claim_exists).
+    """
+    if deadline not in DeadlineKind.values:
+        raise ValidationFailed(f"deadline must be one of {', '.join(DeadlineKind.values)}.", code="invalid_deadline")
+    if category not in ForceMajeureCategory.values:
+        raise ValidationFailed(
+            f"category must be one of {', '.join(ForceMajeureCategory.values)}.", code="invalid_category"
+        )
+    text = _clean_text(note, field="note")
+    files = list(files or [])
+    if len(files) > MAX_FILES:
+        raise ValidationFailed(f"At most {MAX_FILES} evidence files.", code="too_many_files")
+    checked = [check_evidence_file(f) for f in files]
+    with transaction.atomic():
+        request = _lock(request_id)
+        _require_responsible(actor, request)
+        now = timezone.now()
+        due = request.solution_due_at if deadline == DeadlineKind.SOLUTION else request.resolution_due_at
+        if due is None:
+            raise InvalidTransition("This request has no 1-hour deadline.", code="no_such_deadline")
+        if now >= due:
+            raise InvalidTransition(
+                "Force majeure must be claimed before the deadline it concerns.", code="deadline_passed"
+            )
+        stopped = (
+            request.solution_given_at is not None
+            if deadline == DeadlineKind.SOLUTION
+            else request.state not in (HelpState.DISPATCHED, HelpState.SOLUTION_GIVEN)
+        )
+        if stopped or request.state not in (HelpState.DISPATCHED, HelpState.SOLUTION_GIVEN):
+            raise InvalidTransition("That deadline is no longer running.", code="deadline_not_running")
+        try:
+            with transaction.atomic():
+                claim = ForceMajeureClaim.objects.create(
+                    help_request=request,
+                    deadline=deadline,
+                    category=category,
+                    note=text,
+                    claimed_at=now,
+                    claimed_by=actor,
+                )
+        except IntegrityError:
+            raise DomainError("A force-majeure claim for this deadline already exists.", code="claim_exists") from None
+        for upload, info in zip(files, checked, strict=True):
+            ForceMajeureEvidence.objects.create(
+                claim=claim,
+                file=upload,
+                original_name=info.original_name,
+                content_type=info.content_type,
+                size=info.size,
+                uploaded_by=actor,
+            )
+        notify_after_commit("help_request.force_majeure_claimed", case="help_request", case_id=request.pk)
+    return claim
+
+
+def help_force_majeure_decide(*, actor: Any, claim_id: int, approve: bool, reason: str) -> ForceMajeureClaim:
+    """Staff approve (penalty voided) or reject (penalty credited, dated at the miss) a pending claim."""
+    why = _clean_text(reason, field="reason")
+    if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.decide_forcemajeureclaim"):
+        raise Forbidden("Only senior staff may decide force-majeure claims.", code="staff_permission_required")
+    with transaction.atomic():
+        claim = ForceMajeureClaim.objects.select_for_update().filter(pk=claim_id).first()
+        if claim is None:
+            raise NotFound("No such force-majeure claim.", code="claim_not_found")
+        request = _lock(claim.help_request_id)
+        if claim.status != ClaimStatus.PENDING:
+            raise InvalidTransition(
+                f"The claim was already decided ({claim.get_status_display()}).", code="claim_decided"
+            )
+        now = timezone.now()
+        claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+        claim.decided_at = now
+        claim.decided_by = actor
+        claim.decision_reason = why
+        claim.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+        release_held_penalty(request=request, deadline=claim.deadline, approve=approve, actor=actor, now=now)
+        notify_after_commit("help_request.force_majeure_decided", case="help_request", case_id=request.pk)
+    return claim

@@ -1,0 +1,443 @@
+"""One-click help misses and penalties: record a missed deadline, credit the buyer and charge the merchant
+exactly once, hold for force majeure, and the scheduler's sweep that applies all of it in bulk."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from disputes import policies as policy_table
+from disputes.actors import system_actor
+from disputes.models import (
+    BuyerPointsEntry,
+    ClaimStatus,
+    DeadlineKind,
+    EntryKind,
+    ForceMajeureClaim,
+    HelpRequest,
+    HelpState,
+    MerchantAccountEntry,
+    PenaltyBasis,
+    Violation,
+    ViolationKind,
+    ViolationStatus,
+)
+from disputes.penalties import resolution_penalty, solution_penalty
+from disputes.policies import PolicySnapshot
+from disputes.services.ledger import ledger_post, ledger_post_many
+
+DEFAULT_BATCH = 5000
+
+_ENTRY_KIND = {
+    DeadlineKind.SOLUTION: EntryKind.HELP_SOLUTION_PENALTY,
+    DeadlineKind.RESOLUTION: EntryKind.HELP_RESOLUTION_PENALTY,
+}
+
+
+@dataclass(frozen=True)
+class MissRow:
+    """What a miss needs to know about its request; read in bulk by the sweep."""
+
+    id: int
+    buyer_id: int
+    merchant_id: int
+    due_at: datetime
+    service_kind: str
+    item_price_fen: int
+    solution_given_at: datetime | None
+
+
+@dataclass
+class SweepResult:
+    dispatched: int = 0
+    solution_misses: int = 0
+    resolution_misses: int = 0
+    credits: int = 0
+    held: int = 0
+    exempted: int = 0
+    confirmed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.dispatched + self.solution_misses + self.resolution_misses + self.confirmed
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class _Batch:
+    violations: list[Violation] = field(default_factory=list)
+    buyer_entries: list[BuyerPointsEntry] = field(default_factory=list)
+    merchant_entries: list[MerchantAccountEntry] = field(default_factory=list)
+    held: int = 0
+    exempted: int = 0
+
+
+def penalty_key(request_id: int, deadline: str) -> str:
+    """Idempotency key of a help-request penalty: (case, rule, occurrence)."""
+    return f"help:{request_id}:{deadline}_penalty"
+
+
+def violation_key(request_id: int, deadline: str) -> str:
+    return f"help:{request_id}:{deadline}_miss"
+
+
+def _amount(row: MissRow, deadline: str, policies: PolicySnapshot) -> tuple[int, str]:
+    if deadline == DeadlineKind.SOLUTION:
+        return solution_penalty(policies), PenaltyBasis.FIXED
+    given_in_time = row.solution_given_at is not None and row.solution_given_at <= row.due_at
+    return resolution_penalty(
+        policies,
+        service_kind=row.service_kind,
+        item_price_fen=row.item_price_fen,
+        solution_given=given_in_time,
+    )
+
+
+def _penalty_entries(
+    *,
+    request_id: int,
+    buyer_id: int,
+    merchant_id: int,
+    deadline: str,
+    points: int,
+    occurred_at: datetime,
+    actor: Any,
+    content_type: ContentType,
+) -> tuple[BuyerPointsEntry, MerchantAccountEntry]:
+    key = penalty_key(request_id, deadline)
+    label = "1-hour solution" if deadline == DeadlineKind.SOLUTION else "48-hour resolution"
+    common = {
+        "kind": _ENTRY_KIND[DeadlineKind(deadline)],
+        "idempotency_key": key,
+        "source_type": content_type,
+        "source_id": request_id,
+        "occurred_at": occurred_at,
+        "created_by": actor,
+    }
+    # 100 points = 1 元 = 100 fen: the merchant is charged in fen what the buyer gets in points.
+    return (
+        BuyerPointsEntry(buyer_id=buyer_id, amount=points, memo=f"HR-{request_id} {label} deadline missed", **common),
+        MerchantAccountEntry(
+            merchant_id=merchant_id,
+            amount=-points,
+            memo=f"HR-{request_id} {label} penalty to buyer",
+            **common,
+        ),
+    )
+
+
+def _build_misses(
+    rows: Iterable[MissRow], deadline: str, *, policies: PolicySnapshot, actor: Any, now: datetime
+) -> _Batch:
+    rows = list(rows)
+    claims = dict(
+        ForceMajeureClaim.objects.filter(
+            help_request_id__in=[r.id for r in rows],
+            deadline=deadline,
+            status__in=[ClaimStatus.PENDING, ClaimStatus.APPROVED],
+        ).values_list("help_request_id", "status")
+    )
+    content_type = ContentType.objects.get_for_model(HelpRequest)
+    score = policies.int("violation.breach_of_promise_points")
+    batch = _Batch()
+    for row in rows:
+        points, basis = _amount(row, deadline, policies)
+        claim = claims.get(row.id)
+        if claim == ClaimStatus.PENDING:
+            status, batch.held = ViolationStatus.HELD, batch.held + 1
+        elif claim == ClaimStatus.APPROVED:
+            status, batch.exempted = ViolationStatus.EXEMPTED, batch.exempted + 1
+        else:
+            status = ViolationStatus.NOT_COUNTED
+            buyer_entry, merchant_entry = _penalty_entries(
+                request_id=row.id,
+                buyer_id=row.buyer_id,
+                merchant_id=row.merchant_id,
+                deadline=deadline,
+                points=points,
+                occurred_at=row.due_at,
+                actor=actor,
+                content_type=content_type,
+            )
+            batch.buyer_entries.append(buyer_entry)
+            batch.merchant_entries.append(merchant_entry)
+        batch.violations.append(
+            Violation(
+                merchant_id=row.merchant_id,
+                buyer_id=row.buyer_id,
+                kind=ViolationKind.BREACH_OF_PROMISE,
+                help_request_id=row.id,
+                deadline=deadline,
+                idempotency_key=violation_key(row.id, deadline),
+                occurred_at=row.due_at,
+                status=status,
+                score_points=score,
+                compensation_points=points,
+                penalty_basis=basis,
+                created_at=now,
+            )
+        )
+    return batch
+
+
+def _write(batch: _Batch) -> int:
+    Violation.objects.bulk_create(batch.violations, ignore_conflicts=True, batch_size=2000)
+    credits = ledger_post_many(batch.buyer_entries)
+    ledger_post_many(batch.merchant_entries)
+    return credits
+
+
+def record_misses_for(request: HelpRequest, *, now: datetime) -> None:
+    """Record any deadline of this (locked) request that has passed unmet, as the sweep would.
+
+    Called by services that stop a clock, so that stopping it late still costs the penalty.
+    """
+    policies = policy_table.load()
+    actor = system_actor()
+    row = _row(request)
+    if (
+        request.state == HelpState.DISPATCHED
+        and request.solution_due_at is not None
+        and request.solution_breached_at is None
+        and request.solution_due_at <= now
+    ):
+        _write(_build_misses([row], DeadlineKind.SOLUTION, policies=policies, actor=actor, now=now))
+        request.solution_breached_at = request.solution_due_at
+        HelpRequest.objects.filter(pk=request.pk).update(solution_breached_at=request.solution_due_at)
+    if (
+        request.state in (HelpState.DISPATCHED, HelpState.SOLUTION_GIVEN)
+        and request.resolution_breached_at is None
+        and request.resolution_due_at <= now
+    ):
+        _write(
+            _build_misses(
+                [_row(request, due_at=request.resolution_due_at)],
+                DeadlineKind.RESOLUTION,
+                policies=policies,
+                actor=actor,
+                now=now,
+            )
+        )
+        request.resolution_breached_at = request.resolution_due_at
+        HelpRequest.objects.filter(pk=request.pk).update(
+            resolution_breached_at=request.resolution_due_at, followup_queued_at=now
+        )
+        request.followup_queued_at = now
+
+
+def _row(request: HelpRequest, *, due_at: datetime | None = None) -> MissRow:
+    return MissRow(
+        id=request.pk,
+        buyer_id=request.buyer_id,
+        merchant_id=request.merchant_id,
+        due_at=due_at or request.solution_due_at or request.resolution_due_at,
+        service_kind=request.service_kind,
+        item_price_fen=request.item_price_fen,
+        solution_given_at=request.solution_given_at,
+    )
+
+
+def _state_logs(
+    ids: list[int], *, actor: Any, transition: str, source: str, target: str, description: str, at: datetime
+) -> list[StateLog]:
+    content_type = ContentType.objects.get_for_model(HelpRequest)
+    return [
+        StateLog(
+            timestamp=at,
+            by=actor,
+            source_state=source,
+            state=target,
+            transition=transition,
+            content_type=content_type,
+            object_id=pk,
+            description=description,
+        )
+        for pk in ids
+    ]
+
+
+def _sweep_dispatch(*, now: datetime, actor: Any, batch_size: int) -> int:
+    done = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                HelpRequest.objects.select_for_update(skip_locked=True)
+                .filter(state=HelpState.RAISED, dispatch_at__lte=now)
+                .order_by()
+                .values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                return done
+            HelpRequest.objects.filter(id__in=ids, state=HelpState.RAISED).update(
+                state=HelpState.DISPATCHED, dispatched_at=now
+            )
+            StateLog.objects.bulk_create(
+                _state_logs(
+                    ids,
+                    actor=actor,
+                    transition="dispatch",
+                    source=HelpState.RAISED,
+                    target=HelpState.DISPATCHED,
+                    description="Cancel window ended: dispatched",
+                    at=now,
+                ),
+                batch_size=2000,
+            )
+            done += len(ids)
+        if len(ids) < batch_size:
+            return done
+
+
+def _sweep_misses(
+    *,
+    deadline: str,
+    now: datetime,
+    actor: Any,
+    policies: PolicySnapshot,
+    batch_size: int,
+    result: SweepResult,
+) -> None:
+    if deadline == DeadlineKind.SOLUTION:
+        due_filter = {
+            "state": HelpState.DISPATCHED,
+            "solution_breached_at__isnull": True,
+            "solution_due_at__isnull": False,
+            "solution_due_at__lte": now,
+        }
+        due_field = "solution_due_at"
+    else:
+        due_filter = {
+            "state__in": [HelpState.DISPATCHED, HelpState.SOLUTION_GIVEN],
+            "resolution_breached_at__isnull": True,
+            "resolution_due_at__lte": now,
+        }
+        due_field = "resolution_due_at"
+    while True:
+        with transaction.atomic():
+            rows = [
+                MissRow(*values)
+                for values in HelpRequest.objects.select_for_update(skip_locked=True)
+                .filter(**due_filter)
+                .order_by()
+                .values_list(
+                    "id",
+                    "buyer_id",
+                    "merchant_id",
+                    due_field,
+                    "service_kind",
+                    "item_price_fen",
+                    "solution_given_at",
+                )[:batch_size]
+            ]
+            if not rows:
+                return
+            ids = [r.id for r in rows]
+            if deadline == DeadlineKind.SOLUTION:
+                HelpRequest.objects.filter(id__in=ids).update(solution_breached_at=F("solution_due_at"))
+            else:
+                HelpRequest.objects.filter(id__in=ids).update(
+                    resolution_breached_at=F("resolution_due_at"), followup_queued_at=now
+                )
+            batch = _build_misses(rows, deadline, policies=policies, actor=actor, now=now)
+            result.credits += _write(batch)
+            result.held += batch.held
+            result.exempted += batch.exempted
+            if deadline == DeadlineKind.SOLUTION:
+                result.solution_misses += len(rows)
+            else:
+                result.resolution_misses += len(rows)
+        if len(rows) < batch_size:
+            return
+
+
+def _sweep_confirm(*, now: datetime, actor: Any, batch_size: int) -> int:
+    done = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                HelpRequest.objects.select_for_update(skip_locked=True)
+                .filter(state=HelpState.RESOLVED_PENDING, confirm_due_at__lte=now)
+                .order_by()
+                .values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                return done
+            HelpRequest.objects.filter(id__in=ids, state=HelpState.RESOLVED_PENDING).update(
+                state=HelpState.RESOLVED, confirmed_at=F("confirm_due_at")
+            )
+            StateLog.objects.bulk_create(
+                _state_logs(
+                    ids,
+                    actor=actor,
+                    transition="confirm",
+                    source=HelpState.RESOLVED_PENDING,
+                    target=HelpState.RESOLVED,
+                    description="Confirmed automatically: no objection in time",
+                    at=now,
+                ),
+                batch_size=2000,
+            )
+            done += len(ids)
+        if len(ids) < batch_size:
+            return done
+
+
+def help_sweep(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH) -> SweepResult:
+    """The scheduler's pass over one-click help: dispatch, record misses, credit penalties, auto-confirm.
+
+    Safe to run twice or concurrently: each step locks the due rows it takes (skipping rows
+    another sweep holds), re-checks their state, and the ledger keys are unique. A sweep after
+    downtime catches up on everything due, dating each miss at its deadline.
+    """
+    now = now or timezone.now()
+    actor = system_actor()
+    policies = policy_table.load()
+    result = SweepResult()
+    result.dispatched = _sweep_dispatch(now=now, actor=actor, batch_size=batch_size)
+    for deadline in (DeadlineKind.SOLUTION, DeadlineKind.RESOLUTION):
+        _sweep_misses(deadline=deadline, now=now, actor=actor, policies=policies, batch_size=batch_size, result=result)
+    result.confirmed = _sweep_confirm(now=now, actor=actor, batch_size=batch_size)
+    return result
+
+
+def release_held_penalty(*, request: HelpRequest, deadline: str, approve: bool, actor: Any, now: datetime) -> None:
+    """After a force-majeure decision: void the held penalty (approve) or credit it dated at the miss (reject)."""
+    violation = (
+        Violation.objects.select_for_update()
+        .filter(idempotency_key=violation_key(request.pk, deadline), status=ViolationStatus.HELD)
+        .first()
+    )
+    if violation is None:
+        return  # the deadline has not passed yet: the sweep will read the claim's decision
+    if approve:
+        violation.status = ViolationStatus.EXEMPTED
+    else:
+        key = penalty_key(request.pk, deadline)
+        memo = f"HR-{request.pk} force majeure rejected: penalty credited"
+        common = {
+            "kind": _ENTRY_KIND[DeadlineKind(deadline)],
+            "idempotency_key": key,
+            "actor": actor,
+            "source": request,
+            "occurred_at": violation.occurred_at,
+            "memo": memo,
+        }
+        ledger_post(model=BuyerPointsEntry, amount=violation.compensation_points, buyer_id=request.buyer_id, **common)
+        ledger_post(
+            model=MerchantAccountEntry,
+            amount=-violation.compensation_points,
+            merchant_id=request.merchant_id,
+            **common,
+        )
+        violation.status = ViolationStatus.NOT_COUNTED
+    violation.decided_at = now
+    violation.decided_by = actor
+    violation.save(update_fields=["status", "decided_at", "decided_by"])

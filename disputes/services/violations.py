@@ -1,0 +1,63 @@
+"""Merchant violations: breach-of-promise complaints and staff decisions on them (RULES.md section 5)."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from disputes import policies as policy_table
+from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound
+from disputes.models import Violation, ViolationKind, ViolationStatus
+from disputes.services.help_requests import _clean_text, _lock, _require_buyer
+
+
+def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
+    """The buyer complains of a breach of promise (违背承诺) on a help request; staff review it.
+
+    Refused as already compensated when a penalty for this request was paid: the paid
+    penalty replaces the violation (RULES.md section 1).
+    """
+    complaint = _clean_text(text, field="complaint")
+    with transaction.atomic():
+        request = _lock(request_id)
+        _require_buyer(actor, request)
+        if Violation.objects.filter(help_request=request, status=ViolationStatus.NOT_COUNTED).exists():
+            raise DomainError(
+                "The merchant already paid a penalty for this request, so the complaint is closed as compensated.",
+                code="already_compensated",
+            )
+        try:
+            with transaction.atomic():
+                violation = Violation.objects.create(
+                    merchant_id=request.merchant_id,
+                    buyer_id=request.buyer_id,
+                    kind=ViolationKind.BREACH_OF_PROMISE,
+                    help_request=request,
+                    idempotency_key=f"help:{request.pk}:complaint",
+                    occurred_at=timezone.now(),
+                    status=ViolationStatus.PENDING_REVIEW,
+                    score_points=policy_table.load("violation.").int("violation.breach_of_promise_points"),
+                    note=complaint,
+                )
+        except IntegrityError:
+            raise DomainError("A complaint about this request was already filed.", code="complaint_exists") from None
+    return violation
+
+
+def violation_decide(*, actor: Any, violation_id: int, count: bool, reason: str) -> Violation:
+    """Staff count a complaint against the merchant, or revoke it."""
+    why = _clean_text(reason, field="reason")
+    if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.rule_objection_helprequest"):
+        raise Forbidden("Only senior staff may decide complaints.", code="staff_permission_required")
+    with transaction.atomic():
+        violation = Violation.objects.select_for_update().filter(pk=violation_id).first()
+        if violation is None:
+            raise NotFound("No such violation.", code="violation_not_found")
+        if violation.status != ViolationStatus.PENDING_REVIEW:
+            raise InvalidTransition("Only a complaint awaiting review can be decided.", code="violation_decided")
+        violation.status = ViolationStatus.COUNTED if count else ViolationStatus.REVOKED
+        violation.decided_at = timezone.now()
+        violation.decided_by = actor
+        violation.note = f"{violation.note}\n[{'counted' if count else 'revoked'}] {why}".strip()
+        violation.save(update_fields=["status", "decided_at", "decided_by", "note"])
+    return violation

@@ -1,0 +1,34 @@
+"""Celery entry points: thin wrappers that load ids and call services; retries live here, rules do not."""
+
+import logging
+
+from celery import shared_task
+
+from disputes.actors import system_actor
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="disputes.help_sweep", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def help_sweep() -> dict[str, int]:
+    """Apply every due one-click help deadline (scheduled every minute by celery beat)."""
+    from disputes.services.help_penalties import help_sweep as sweep
+
+    result = sweep()
+    if result.total:
+        logger.info("help sweep: %s", result.as_dict())
+    return result.as_dict()
+
+
+@shared_task(name="disputes.help_dispatch_one", acks_late=True, ignore_result=True)
+def help_dispatch_one(request_id: int) -> bool:
+    """Dispatch one request right after its cancel window; the minute sweep covers a lost task."""
+    from disputes.services.help_requests import help_request_dispatch
+
+    return help_request_dispatch(request_id=request_id, actor=system_actor())
+
+
+@shared_task(name="disputes.send_notification", ignore_result=True)
+def send_notification(*, event: str, case: str, case_id: int) -> None:
+    """Deliver a party notification. The transport is a log line until a webhook/SMS gateway is chosen."""
+    logger.info("notify %s %s:%s", event, case, case_id)

@@ -1,0 +1,82 @@
+"""Shared fixtures: the actors of a help request and a ready-made eligible order item."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from disputes.roles import AGENT, SENIOR_AGENT, SUPERVISOR
+from tests import factories as f
+
+
+def pytest_collection_modifyitems(config, items):
+    # Under CI the integration tests must run against the real services, never be skipped.
+    if os.environ.get("CI") == "true":
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError("CI=true requires DATABASE_URL to point at PostgreSQL")
+
+
+@pytest.fixture
+def city(db):
+    return f.CityFactory(name="杭州")
+
+
+@pytest.fixture
+def merchant(db):
+    return f.MerchantFactory()
+
+
+@pytest.fixture
+def buyer(db):
+    return f.BuyerFactory()
+
+
+@pytest.fixture
+def other_buyer(db):
+    return f.BuyerFactory()
+
+
+@pytest.fixture
+def item(db, city, merchant, buyer):
+    """An order item with 送货入户并安装 in a supported city, bought by `buyer` from `merchant`."""
+    order = f.OrderFactory(buyer=buyer, merchant=merchant, city=city.name)
+    return f.OrderItemFactory(order=order)
+
+
+@pytest.fixture
+def merchant_user(db, merchant):
+    return f.MerchantUserFactory(merchant=merchant).user
+
+
+@pytest.fixture
+def other_merchant_user(db):
+    return f.MerchantUserFactory().user
+
+
+@pytest.fixture
+def agent(db):
+    return f.StaffFactory(username="agent", groups=[AGENT])
+
+
+@pytest.fixture
+def senior(db):
+    return f.StaffFactory(username="senior", groups=[SENIOR_AGENT])
+
+
+@pytest.fixture
+def supervisor(db):
+    return f.StaffFactory(username="supervisor", groups=[SUPERVISOR])
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def groups(db):
+    return {g.name: g for g in Group.objects.all()}
