@@ -10,14 +10,32 @@ from disputes.roles import AGENT, SENIOR_AGENT, SUPERVISOR
 from tests import factories as f
 
 
-def pytest_collection_modifyitems(config, items):
-    # Under CI the integration tests must run against the real services, never be skipped.
-    if os.environ.get("CI") == "true":
-        from django.conf import settings
+def _on_postgres() -> bool:
+    from django.conf import settings
 
-        engine = settings.DATABASES["default"]["ENGINE"]
-        if "postgresql" not in engine:
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def _on_redis() -> bool:
+    from django.conf import settings
+
+    return settings.CELERY_BROKER_URL.startswith("redis://")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Integration tests need PostgreSQL and Redis. Locally they are skipped without them (and say so);
+    under CI=true a missing service fails the whole run instead, so nothing is silently skipped."""
+    if os.environ.get("CI") == "true":
+        if not _on_postgres():
             raise pytest.UsageError("CI=true requires DATABASE_URL to point at PostgreSQL")
+        if not _on_redis():
+            raise pytest.UsageError("CI=true requires CELERY_BROKER_URL to point at Redis")
+        return
+    for test in items:
+        if test.get_closest_marker("postgres") and not _on_postgres():
+            test.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI always does)"))
+        if test.get_closest_marker("redis") and not _on_redis():
+            test.add_marker(pytest.mark.skip(reason="needs Redis: set CELERY_BROKER_URL (CI always does)"))
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ def append_only_triggers(apps, schema_editor):
                 $$ LANGUAGE plpgsql;
                 CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
                     FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
-                """
+                """,
+                params=None,  # the body's % are PL/pgSQL placeholders, not driver parameters
             )
         elif vendor == "sqlite":
             # Updates only: SQLite test teardown empties tables with DELETE, and the ORM
