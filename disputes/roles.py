@@ -22,20 +22,35 @@ _CORE_MODELS = (
     "servicecommitment",
 )
 _LEDGER_MODELS = ("buyerpointsentry", "merchantaccountentry", "platformadvanceentry")
-_CASE_MODELS = ("helprequest", "forcemajeureclaim", "violation")
+_CASE_MODELS = (
+    "helprequest",
+    "forcemajeureclaim",
+    "violation",
+    "refundrequest",
+    "refundevidence",
+    "expressclaim",
+    "interventionhandoff",
+)
 
 _VIEW_ALL = [f"disputes.view_{m}" for m in (*_CORE_MODELS, *_LEDGER_MODELS, *_CASE_MODELS, "policy", "policychange")]
 _VIEW_ALL += ["django_fsm_log.view_statelog"]
+# Staff who review a force-majeure claim download its evidence through the admin.
+_VIEW_ALL += ["disputes.view_forcemajeureevidence"]
 
 _AGENT = [
     *_VIEW_ALL,
     "disputes.change_helprequest",  # the admin's transition buttons; the fields stay read-only
     "disputes.record_solution_helprequest",
+    "disputes.change_refundrequest",
+    "disputes.act_on_behalf_refundrequest",
+    "disputes.change_interventionhandoff",
 ]
 _SENIOR = [
     *_AGENT,
     "disputes.decide_forcemajeureclaim",
     "disputes.rule_objection_helprequest",
+    "disputes.verify_express_refundrequest",
+    "disputes.change_expressclaim",
 ]
 _SUPERVISOR = [
     *_SENIOR,

@@ -18,6 +18,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         description="Dispatch after the cancel window, record 1-hour and 48-hour misses, credit penalties, "
         "auto-confirm resolutions.",
     ),
+    PeriodicTaskSpec(
+        name="Refund timeouts sweep",
+        task="disputes.refund_sweep",
+        every_seconds=60,
+        description="Apply every refund timeout (pay, agree, close, take goods as received) and revoke the "
+        "instant-refund privilege of buyers who did not repay an advance.",
+    ),
 )
 
 

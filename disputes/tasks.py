@@ -20,6 +20,19 @@ def help_sweep() -> dict[str, int]:
     return result.as_dict()
 
 
+@shared_task(
+    name="disputes.refund_sweep", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3
+)
+def refund_sweep() -> dict[str, int]:
+    """Apply every due refund timeout (scheduled every minute by celery beat)."""
+    from disputes.services.refund_sweep import refund_sweep as sweep
+
+    result = sweep()
+    if result.total:
+        logger.info("refund sweep: %s", result.as_dict())
+    return result.as_dict()
+
+
 @shared_task(name="disputes.help_dispatch_one", acks_late=True, ignore_result=True)
 def help_dispatch_one(request_id: int) -> bool:
     """Dispatch one request right after its cancel window; the minute sweep covers a lost task."""

@@ -159,7 +159,7 @@ def test_concurrent_posts_of_one_key_make_one_entry():
             with transaction.atomic():
                 posted = _credit(buyer, key="race:1:penalty")
             results.append(posted.created)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
