@@ -190,6 +190,9 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
     ),
     PolicyDefault("intervention.appeal_window", "intervention", "days", 7, gettext_noop("Appeal window")),
     PolicyDefault(
+        "intervention.at_risk_before", "intervention", "hours", 24, gettext_noop("Decision at risk when due within")
+    ),
+    PolicyDefault(
         "intervention.virtual_goods_wait",
         "intervention",
         "days",

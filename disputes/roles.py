@@ -30,6 +30,12 @@ _CASE_MODELS = (
     "refundevidence",
     "expressclaim",
     "interventionhandoff",
+    "intervention",
+    "evidenceitem",
+    "evidencerequest",
+    "mediationproposal",
+    "judgment",
+    "appeal",
 )
 
 _VIEW_ALL = [f"disputes.view_{m}" for m in (*_CORE_MODELS, *_LEDGER_MODELS, *_CASE_MODELS, "policy", "policychange")]
@@ -44,6 +50,8 @@ _AGENT = [
     "disputes.change_refundrequest",
     "disputes.act_on_behalf_refundrequest",
     "disputes.change_interventionhandoff",
+    "disputes.change_intervention",
+    "disputes.work_intervention",
 ]
 _SENIOR = [
     *_AGENT,
@@ -51,6 +59,7 @@ _SENIOR = [
     "disputes.rule_objection_helprequest",
     "disputes.verify_express_refundrequest",
     "disputes.change_expressclaim",
+    "disputes.review_intervention",
 ]
 _SUPERVISOR = [
     *_SENIOR,
@@ -62,6 +71,7 @@ _SUPERVISOR = [
     "disputes.change_serviceprovideruser",
     "disputes.view_serviceprovideruser",
     "disputes.change_policy",
+    "disputes.assign_intervention",
     "disputes.add_merchantaccountentry",
     "disputes.add_buyerpointsentry",
     "django_celery_beat.view_periodictask",

@@ -25,6 +25,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         description="Apply every refund timeout (pay, agree, close, take goods as received) and revoke the "
         "instant-refund privilege of buyers who did not repay an advance.",
     ),
+    PeriodicTaskSpec(
+        name="Intervention deadlines sweep",
+        task="disputes.intervention_sweep",
+        every_seconds=300,
+        description="Move cases to mediation when evidence closes, finalize judgments when the appeal window "
+        "closes, resume suspensions, flag decision deadlines at risk or missed.",
+    ),
 )
 
 

@@ -33,6 +33,19 @@ def refund_sweep() -> dict[str, int]:
     return result.as_dict()
 
 
+@shared_task(
+    name="disputes.intervention_sweep", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3
+)
+def intervention_sweep() -> dict[str, int]:
+    """Move intervention cases on when their windows close (scheduled by celery beat)."""
+    from disputes.services.interventions import intervention_sweep as sweep
+
+    result = sweep()
+    if result.total:
+        logger.info("intervention sweep: %s", result.as_dict())
+    return result.as_dict()
+
+
 @shared_task(name="disputes.help_dispatch_one", acks_late=True, ignore_result=True)
 def help_dispatch_one(request_id: int) -> bool:
     """Dispatch one request right after its cancel window; the minute sweep covers a lost task."""

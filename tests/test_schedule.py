@@ -35,4 +35,4 @@ def test_sync_keeps_a_staff_edit_of_the_interval():
     task.refresh_from_db()
     assert task.interval.every == 30
     PeriodicTask.objects.all().delete()
-    assert sync_schedule(apps) == ["One-click help sweep", "Refund timeouts sweep"]
+    assert sync_schedule(apps) == ["One-click help sweep", "Refund timeouts sweep", "Intervention deadlines sweep"]

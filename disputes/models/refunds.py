@@ -275,6 +275,38 @@ class RefundRequest(ConcurrentTransitionMixin, models.Model):
         self.closed_at = at
         self.close_reason = reason[:200]
 
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[*LIVE_REFUND_STATES, RefundState.CLOSED], target=RefundState.SUCCESS)
+    def settle_by_judgment(self, *, at: Any, amount_fen: int, by: Any = None, description: str | None = None) -> None:
+        # A platform judgment decides the amount; the request is paid whatever stage it had reached.
+        self.amount_fen = amount_fen
+        self.succeeded_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[RefundState.WAIT_SELLER_AGREE, RefundState.SELLER_REFUSED],
+        target=RefundState.WAIT_BUYER_RETURN,
+    )
+    def agree_by_judgment(self, *, at: Any, address: str, by: Any = None, description: str | None = None) -> None:
+        self.refund_type = (
+            RefundType.RETURN_AND_REFUND if self.refund_type == RefundType.REFUND_ONLY else self.refund_type
+        )
+        self.agreed_at = at
+        self.return_address = address
+        self.agreed_on_behalf = True
+        self.refused_goods = False
+        self.intervention_requested_at = None
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=list(LIVE_REFUND_STATES), target=RefundState.CLOSED)
+    def close_by_judgment(self, *, at: Any, reason: str, by: Any = None, description: str | None = None) -> None:
+        self.closed_at = at
+        self.close_reason = reason[:200]
+
     # --- the instant-refund advance -------------------------------------------------------------
 
     @fsm_log_by

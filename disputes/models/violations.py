@@ -47,6 +47,14 @@ class Violation(models.Model):
         related_name="violations",
         verbose_name=_("help request"),
     )
+    intervention = models.ForeignKey(
+        "disputes.Intervention",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="violations",
+        verbose_name=_("intervention case"),
+    )
     deadline = models.CharField(_("missed deadline"), max_length=16, choices=DeadlineKind.choices, blank=True)
     # (case, rule, occurrence): a sweep that runs twice finds the record already there.
     idempotency_key = models.CharField(_("idempotency key"), max_length=160, unique=True)
