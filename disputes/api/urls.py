@@ -4,7 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from disputes.api.buyer.views import BuyerHelpRequestViewSet
+from disputes.api.merchant.views import MerchantHelpRequestViewSet
+
 router = DefaultRouter()
+router.register("buyer/help-requests", BuyerHelpRequestViewSet, basename="buyer-help-request")
+router.register("merchant/help-requests", MerchantHelpRequestViewSet, basename="merchant-help-request")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

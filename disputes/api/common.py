@@ -1,0 +1,74 @@
+"""Pieces both sides of the API share: the error body, force-majeure claim output, lookups."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from disputes.errors import NotFound
+from disputes.models import ForceMajeureClaim, ForceMajeureEvidence, HelpRequest
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The body of every 4xx response (see disputes.api.errors.exception_handler)."""
+
+    code = serializers.CharField(help_text="Stable machine-readable error code, e.g. cancel_window_passed.")
+    message = serializers.CharField(help_text="Human-readable explanation.")
+    details = serializers.DictField(required=False, help_text="Extra facts about a domain refusal.")
+    fields = serializers.DictField(required=False, help_text="Per-field errors when code is 'invalid'.")
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error statuses an operation can return."""
+    return {status: OpenApiResponse(ApiErrorSerializer, description="Refused; see `code`.") for status in statuses}
+
+
+class HelpEvidenceSerializer(serializers.ModelSerializer):
+    """Metadata of one evidence file; the file itself stays in private storage."""
+
+    class Meta:
+        model = ForceMajeureEvidence
+        fields = ["id", "original_name", "content_type", "size", "uploaded_at"]
+        read_only_fields = fields
+
+
+class HelpForceMajeureClaimSerializer(serializers.ModelSerializer):
+    """A force-majeure claim against one deadline of a help request, with its evidence."""
+
+    deadline_label = serializers.CharField(source="get_deadline_display", read_only=True)
+    category_label = serializers.CharField(source="get_category_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    evidence = HelpEvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ForceMajeureClaim
+        fields = [
+            "id",
+            "deadline",
+            "deadline_label",
+            "category",
+            "category_label",
+            "note",
+            "status",
+            "status_label",
+            "claimed_at",
+            "decided_at",
+            "decision_reason",
+            "evidence",
+        ]
+        read_only_fields = fields
+
+
+def request_id(pk: str | int) -> int:
+    """The help request id in a URL; anything but digits names no request."""
+    if isinstance(pk, int) or (pk.isascii() and pk.isdigit()):
+        return int(pk)
+    raise NotFound("No such help request.", code="help_request_not_found")
+
+
+def help_request_from(queryset: Any, pk: str | int) -> HelpRequest:
+    """One request from a caller-scoped queryset; outside the scope it does not exist, as in the services."""
+    found = queryset.filter(pk=request_id(pk)).first()
+    if found is None:
+        raise NotFound("No such help request.", code="help_request_not_found")
+    return found

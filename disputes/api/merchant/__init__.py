@@ -1,0 +1,1 @@
+"""The merchant's and service provider's side of the API: the help requests they must answer."""

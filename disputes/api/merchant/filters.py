@@ -1,0 +1,60 @@
+"""Work-list filters for merchants and providers: by state, deadline, breach, service and raise time."""
+
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
+
+from disputes.choices import ServiceKind
+from disputes.models import HelpRequest, HelpState
+
+
+class NullsLastOrderingFilter(filters.OrderingFilter):
+    """Ordering where a missing deadline sorts last either way (databases disagree by default), then by id."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value in EMPTY_VALUES:
+            return qs
+        keys = [self.get_ordering_value(param) for param in value]
+        # The id breaks ties so that offset pagination never repeats or skips a row.
+        return qs.order_by(
+            *(F(key[1:]).desc(nulls_last=True) if key.startswith("-") else F(key).asc(nulls_last=True) for key in keys),
+            "id",
+        )
+
+
+class MerchantHelpRequestFilter(filters.FilterSet):
+    """Query parameters of GET /api/merchant/help-requests/."""
+
+    state = filters.MultipleChoiceFilter(
+        choices=HelpState.choices, help_text="One or more states; repeat the parameter for several."
+    )
+    due_before = filters.IsoDateTimeFilter(
+        method="filter_due_before", help_text="The 1-hour or the 48-hour deadline falls before this time."
+    )
+    breached = filters.BooleanFilter(
+        method="filter_breached", help_text="true: a deadline was missed; false: none was missed."
+    )
+    service_kind = filters.ChoiceFilter(choices=ServiceKind.choices)
+    raised_after = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte", help_text="Raised at or after.")
+    raised_before = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="lt", help_text="Raised before.")
+    ordering = NullsLastOrderingFilter(
+        fields=(
+            ("raised_at", "raised_at"),
+            ("solution_due_at", "solution_due_at"),
+            ("resolution_due_at", "resolution_due_at"),
+        ),
+        help_text="Sort key; prefix with - for descending. Default: newest first.",
+    )
+
+    class Meta:
+        model = HelpRequest
+        fields = ["state", "service_kind"]
+
+    def filter_due_before(self, queryset: QuerySet[HelpRequest], name: str, value: object) -> QuerySet[HelpRequest]:
+        return queryset.filter(Q(solution_due_at__lt=value) | Q(resolution_due_at__lt=value))
+
+    def filter_breached(self, queryset: QuerySet[HelpRequest], name: str, value: bool) -> QuerySet[HelpRequest]:
+        missed = Q(solution_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False)
+        return queryset.filter(missed) if value else queryset.exclude(missed)
