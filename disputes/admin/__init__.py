@@ -1,0 +1,12 @@
+"""The staff back office (Django admin): one module per aggregate, registered on import."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from disputes.admin import catalog, help_requests, ledger, orders, parties, policies, violations
+
+admin.site.site_header = _("After-sales back office")
+admin.site.site_title = _("After-sales back office")
+admin.site.index_title = _("Cases, ledgers and policies")
+
+__all__ = ["catalog", "help_requests", "ledger", "orders", "parties", "policies", "violations"]

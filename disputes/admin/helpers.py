@@ -1,0 +1,238 @@
+"""Shared admin pieces: read-only admins and inlines, service-action buttons with a short form, formatting."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_object_actions import DjangoObjectActions
+from django_object_actions import action as object_action
+
+from disputes.errors import DomainError
+
+ACTION_FORM_TEMPLATE = "admin/disputes/service_action_form.html"
+READONLY_INLINE_TEMPLATE = "admin/disputes/edit_inline/readonly_tabular.html"
+MAX_TEXT = 2000
+
+
+# Formatting -------------------------------------------------------------------------------------------------
+
+
+def format_duration(delta: timedelta) -> str:
+    """A short, human duration for list badges: '<1 min', '12 min', '1h', '1h 20m', '2d 3h'."""
+    seconds = int(abs(delta.total_seconds()))
+    minutes, _seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        if hours:
+            return gettext("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
+        return gettext("%(days)dd") % {"days": days}
+    if hours:
+        if minutes:
+            return gettext("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": minutes}
+        return gettext("%(hours)dh") % {"hours": hours}
+    if minutes:
+        return gettext("%(minutes)d min") % {"minutes": minutes}
+    return gettext("<1 min")
+
+
+def format_fen(fen: int) -> str:
+    """Integer fen as yuan with two decimals, e.g. -5000 -> '-50.00 元'."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan:,}.{cents:02d} 元"
+
+
+def admin_change_url(model: type[models.Model], pk: Any) -> str:
+    """The admin change (or view) page of one object, without loading it."""
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+
+
+def admin_changelist_url(model: type[models.Model], **filters: Any) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    if filters:
+        url += "?" + "&".join(f"{key}={value}" for key, value in filters.items())
+    return url
+
+
+# Read-only admins and inlines -------------------------------------------------------------------------------
+
+
+def all_field_names(model: type[models.Model]) -> list[str]:
+    """Every concrete and many-to-many field of a model, for pages where nothing is editable."""
+    opts = model._meta
+    return [f.name for f in [*opts.concrete_fields, *opts.many_to_many] if not f.auto_created or f.primary_key]
+
+
+class ReadOnlyAdminMixin:
+    """An admin where records are written only by services: no add, change or delete, every field read-only."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        declared = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return declared + [name for name in all_field_names(self.model) if name not in declared]  # type: ignore[attr-defined]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)  # type: ignore[misc]
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class ReadOnlyInlineMixin:
+    """An inline that shows rows and never adds, edits or deletes them."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    template = READONLY_INLINE_TEMPLATE
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Short forms for service actions ----------------------------------------------------------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+# Service-action buttons -------------------------------------------------------------------------------------
+
+
+def service_action(
+    *,
+    label: Any,
+    description: Any,
+    permission: str,
+    applies: Callable[[Any], bool] = lambda obj: True,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a change-page button that opens a short form and calls a service.
+
+    `permission` (app_label.codename) hides the button and refuses the form for users without
+    it; `applies` hides it when the object's state makes it pointless. The service remains
+    the authority: it re-checks both and its refusal is shown as an error message.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.required_permission = permission  # type: ignore[attr-defined]
+        func.applies = applies  # type: ignore[attr-defined]
+        return object_action(label=label, description=description, button_type="a", methods=("GET", "POST"))(func)
+
+    return decorate
+
+
+class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):
+    """A ModelAdmin whose change-page buttons translate a short form into one service call."""
+
+    def get_change_actions(self, request: HttpRequest, object_id: str, form_url: str) -> list[str]:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return []
+        return [name for name in self.change_actions if self.action_available(request, obj, name)]
+
+    def action_available(self, request: HttpRequest, obj: Any, name: str) -> bool:
+        method = getattr(self, name)
+        permission = getattr(method, "required_permission", None)
+        if permission and not request.user.has_perm(permission):
+            return False
+        return bool(getattr(method, "applies", lambda o: True)(obj))
+
+    def run_service_action(
+        self,
+        request: HttpRequest,
+        obj: Any,
+        *,
+        name: str,
+        form_class: type[forms.Form],
+        call: Callable[[dict[str, Any]], Any],
+        success: Any,
+        intro: Any = "",
+    ) -> HttpResponse:
+        """GET shows the form; a valid POST calls the service and returns to the change page.
+
+        A DomainError from the service becomes an error message and nothing is changed
+        (the service's transaction rolled back).
+        """
+        back_url = admin_change_url(self.model, obj.pk)
+        method = getattr(self, name)
+        permission = getattr(method, "required_permission", None)
+        if permission and not request.user.has_perm(permission):
+            messages.error(request, gettext("You do not have permission to do this."))
+            return HttpResponseRedirect(back_url)
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                try:
+                    call(form.cleaned_data)
+                except DomainError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, success)
+                return HttpResponseRedirect(back_url)
+        else:
+            form = form_class()
+        return render_action_form(
+            self,
+            request,
+            form=form,
+            title=getattr(method, "label", name),
+            obj=obj,
+            back_url=back_url,
+            intro=intro,
+        )
+
+
+def render_action_form(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    title: Any,
+    back_url: str,
+    obj: Any = None,
+    intro: Any = "",
+    submit_label: Any = None,
+    media: Any = None,
+) -> TemplateResponse:
+    """Render a short form inside the admin's frame (header, breadcrumbs, messages)."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "object": obj,
+        "form": form,
+        "back_url": back_url,
+        "intro": intro,
+        "submit_label": submit_label or gettext("Confirm"),
+        "media": (media or model_admin.media) + form.media,
+    }
+    return TemplateResponse(request, ACTION_FORM_TEMPLATE, context)

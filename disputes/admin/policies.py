@@ -1,0 +1,120 @@
+"""Admin for policies (staff-editable rule values) and their change history; edits go through policy_update."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+
+from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_change_url
+from disputes.errors import DomainError
+from disputes.models import Policy, PolicyChange
+from disputes.services.policies import policy_update
+
+
+class PolicyForm(forms.ModelForm):
+    """The value, plus the reason that policy_update records with it."""
+
+    reason = forms.CharField(
+        label=_("reason for the change"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Required when the value changes; kept in the policy's history."),
+    )
+
+    class Meta:
+        model = Policy
+        fields = ("value",)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "value" in self.changed_data and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the value changes."))
+        return data
+
+
+class PolicyChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = PolicyChange
+    fields = ("changed_at", "old_value", "new_value", "reason", "changed_by")
+    readonly_fields = fields
+    ordering = ("-changed_at", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PolicyChange]:
+        return super().get_queryset(request).select_related("changed_by", "policy")
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyForm
+    list_display = ("key", "label_display", "group", "value", "unit", "default_value", "is_default", "updated_at")
+    list_display_links = ("key", "label_display")
+    list_filter = ("group", "unit")
+    search_fields = ("key", "label")
+    list_select_related = ("updated_by",)
+    ordering = ("group", "key")
+    fields = ("key", "label_display", "group", "unit", "default_value", "value", "reason", "updated_at", "updated_by")
+    readonly_fields = ("key", "label_display", "group", "unit", "default_value", "updated_at", "updated_by")
+    inlines = (PolicyChangeInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # policies are seeded by migrations; code reads them by key
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if not self.has_change_permission(request, obj):
+            return [f for f in self.fields if f != "reason"]
+        return self.fields
+
+    @admin.display(description=_("label"), ordering="label")
+    def label_display(self, obj: Policy) -> str:
+        return obj.display_label
+
+    @admin.display(description=_("default"), boolean=True)
+    def is_default(self, obj: Policy) -> bool:
+        return obj.value == obj.default_value
+
+    def save_model(self, request: HttpRequest, obj: Policy, form: forms.ModelForm, change: bool) -> None:
+        # Not a workflow: a value edit, routed through the service so it is validated under a
+        # row lock and recorded with who, when and why.
+        if "value" not in form.changed_data:
+            return
+        try:
+            policy_update(
+                actor=request.user,
+                policy_id=obj.pk,
+                value=form.cleaned_data["value"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            request._policy_update_error = exc.message  # type: ignore[attr-defined]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_policy_update_error", None):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Policy) -> HttpResponse:
+        error = getattr(request, "_policy_update_error", None)
+        if error:
+            messages.error(request, error)
+            return HttpResponseRedirect(admin_change_url(Policy, obj.pk))
+        return super().response_change(request, obj)
+
+
+@admin.register(PolicyChange)
+class PolicyChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("changed_at", "policy", "old_value", "new_value", "reason", "changed_by")
+    list_filter = ("policy__group",)
+    search_fields = ("policy__key", "reason", "changed_by__username")
+    list_select_related = ("policy", "changed_by")
+    date_hierarchy = "changed_at"

@@ -1,0 +1,47 @@
+"""Changing a policy value: validated, attributed to a user, and recorded in the policy's change history."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from disputes.errors import Forbidden, NotFound, ValidationFailed
+from disputes.models import Policy, PolicyChange
+
+MAX_REASON = 255
+
+
+def policy_update(*, actor: Any, policy_id: int, value: int, reason: str) -> Policy:
+    """Set a policy's value, recording who changed it, when, from what and why (a PolicyChange row).
+
+    Requires a staff actor with disputes.change_policy and a non-empty reason. The new value
+    is checked by Policy.clean (no negatives, HHMM clock values, percentages up to 100).
+    Code reads policies when it applies a rule, so the new value takes effect for the next
+    case step; nothing already recorded is recomputed. Raises Forbidden, NotFound, ValidationFailed.
+    """
+    why = (reason or "").strip()
+    if not why:
+        raise ValidationFailed("A reason is required to change a policy.", code="reason_required")
+    if len(why) > MAX_REASON:
+        raise ValidationFailed(f"The reason is at most {MAX_REASON} characters.", code="reason_too_long")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed("A policy value is a whole number.", code="invalid_value")
+    if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.change_policy"):
+        raise Forbidden("Only supervisors may change policies.", code="staff_permission_required")
+    with transaction.atomic():
+        # Locked so two supervisors editing at once each record the value they actually replaced.
+        policy = Policy.objects.select_for_update().filter(pk=policy_id).first()
+        if policy is None:
+            raise NotFound("No such policy.", code="policy_not_found")
+        old_value = policy.value
+        if value == old_value:
+            raise ValidationFailed(f"{policy.key} is already {value}; nothing to change.", code="policy_unchanged")
+        policy.value = value
+        try:
+            policy.clean()
+        except ValidationError as exc:
+            raise ValidationFailed(f"{policy.key}: {' '.join(exc.messages)}", code="invalid_value") from None
+        policy.updated_by = actor
+        policy.save(update_fields=["value", "updated_by", "updated_at"])
+        PolicyChange.objects.create(policy=policy, old_value=old_value, new_value=value, reason=why, changed_by=actor)
+    return policy
