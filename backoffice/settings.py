@@ -130,6 +130,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 # Evidence and other uploads live outside any web root; staff and parties fetch them
 # through views that check who is asking.
 MEDIA_ROOT = Path(os.environ.get("BACKOFFICE_MEDIA_ROOT", VAR_DIR / "private-media"))
@@ -171,6 +172,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Refund enums share field names (state, status) with help-request ones: name both sides apart.
+    "ENUM_NAME_OVERRIDES": {
+        "HelpStateEnum": "disputes.models.help_requests.HelpState",
+        "RefundStateEnum": "disputes.models.refunds.RefundState",
+        "RefundExpressStatusEnum": "disputes.models.refunds.ExpressStatus",
+        "RefundHandoffStatusEnum": "disputes.models.refunds.HandoffStatus",
+    },
 }
 
 # Celery: CELERY_BROKER_URL picks Redis in CI and production. The embedded default is
