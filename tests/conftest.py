@@ -38,6 +38,18 @@ def pytest_collection_modifyitems(config, items):
             test.add_marker(pytest.mark.skip(reason="needs Redis: set CELERY_BROKER_URL (CI always does)"))
 
 
+@pytest.fixture(autouse=True)
+def english_by_default(settings):
+    """Tests assert the English msgids; the site itself defaults to 简体中文 (tests/test_i18n.py opts back in)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs ~0.3 s per user created by a factory.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def city(db):
     return f.CityFactory(name="杭州")

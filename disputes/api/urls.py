@@ -4,12 +4,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from disputes.api.buyer.refunds import BuyerRefundViewSet
 from disputes.api.buyer.views import BuyerHelpRequestViewSet
+from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
 
 router = DefaultRouter()
 router.register("buyer/help-requests", BuyerHelpRequestViewSet, basename="buyer-help-request")
 router.register("merchant/help-requests", MerchantHelpRequestViewSet, basename="merchant-help-request")
+router.register("buyer/refunds", BuyerRefundViewSet, basename="buyer-refund")
+router.register("merchant/refunds", MerchantRefundViewSet, basename="merchant-refund")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -13,7 +13,7 @@ from tests import factories as f
 
 @pytest.mark.redis
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_dispatch_task_travels_through_redis_to_a_worker():
     Policy.objects.filter(key="help.cancel_window").update(value=0)
     city = f.CityFactory(name="杭州")

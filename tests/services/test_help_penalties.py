@@ -272,7 +272,7 @@ def test_complaint_without_penalty_goes_to_staff(item, buyer, merchant_user, sen
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_sweeps_credit_once():
     city = f.CityFactory(name="杭州")
     merchant = f.MerchantFactory()

@@ -144,7 +144,7 @@ def test_bulk_post_skips_existing_keys(buyer):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_posts_of_one_key_make_one_entry():
     """Eight threads, each its own connection and transaction, post the same key at once."""
     buyer = f.BuyerFactory()

@@ -1,0 +1,208 @@
+"""Buyer-facing input and output shapes for refunds and after-sales; input is type-checked here, rules live in
+the services (amount limits, windows, reopening, express eligibility)."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from disputes.models import (
+    ExpressClaim,
+    InterventionHandoff,
+    RefundEvidence,
+    RefundReason,
+    RefundRequest,
+    RefundType,
+)
+from disputes.services.refunds import MAX_FILES, MAX_TEXT
+
+FILES_HELP = (
+    f"Photos (or video/PDF), checked by content, at most {MAX_FILES} files of {settings.EVIDENCE_MAX_BYTES} bytes "
+    "each. Repeat the `files` part once per file."
+)
+
+
+def _amount_field(**kwargs: object) -> serializers.IntegerField:
+    # Only the type is checked here (a whole number; "abc" or 12.5 -> code "invalid"). Whether the value is
+    # allowed (more than zero, at most what is still refundable) is the service's rule and keeps its codes
+    # invalid_amount / amount_exceeds_refundable.
+    return serializers.IntegerField(
+        help_text="Refund amount in fen (1 元 = 100 fen), a whole number; more than 0 and at most `refundable_fen`.",
+        **kwargs,
+    )
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+class BuyerRefundApplySerializer(serializers.Serializer):
+    """What a buyer submits to apply for a refund or after-sales service on one order item (JSON)."""
+
+    order_item = serializers.IntegerField(min_value=1, help_text="Id of one of the buyer's order items.")
+    refund_type = serializers.ChoiceField(choices=RefundType.choices)
+    reason = serializers.ChoiceField(choices=RefundReason.choices)
+    amount_fen = _amount_field(required=False, allow_null=True)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+    damage_guarantee = serializers.BooleanField(
+        required=False, default=False, help_text="Claim the damage return guarantee (破损包退), within 72 h of signing."
+    )
+
+
+class BuyerRefundApplyUploadSerializer(BuyerRefundApplySerializer):
+    """The same application sent as multipart/form-data, with photos."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), required=False, max_length=MAX_FILES, help_text=FILES_HELP
+    )
+
+
+class BuyerRefundModifySerializer(serializers.Serializer):
+    """A buyer's change to a refused request; omitted fields stay as they are."""
+
+    amount_fen = _amount_field(required=False)
+    reason = serializers.ChoiceField(choices=RefundReason.choices, required=False)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+
+class BuyerRefundShipReturnSerializer(serializers.Serializer):
+    """The carrier and waybill of the goods the buyer sent back."""
+
+    carrier = serializers.CharField(max_length=40)
+    waybill = serializers.CharField(max_length=40)
+
+
+class BuyerRefundExpressClaimCreateSerializer(serializers.Serializer):
+    """An express rights protection (极速维权) claim: what is wrong, with at least one photo (multipart)."""
+
+    description = serializers.CharField(max_length=MAX_TEXT)
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), min_length=1, max_length=MAX_FILES, help_text=FILES_HELP
+    )
+
+
+class BuyerRefundInterventionCreateSerializer(serializers.Serializer):
+    """Why the buyer asks the platform to intervene (客服介入) after a refusal."""
+
+    reason = serializers.CharField(max_length=MAX_TEXT)
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class BuyerRefundEvidenceSerializer(serializers.ModelSerializer):
+    """Metadata of one file attached to the refund; the file itself stays in private storage."""
+
+    class Meta:
+        model = RefundEvidence
+        fields = ["id", "purpose", "original_name", "content_type", "size", "uploaded_at"]
+        read_only_fields = fields
+
+
+class BuyerRefundExpressClaimSerializer(serializers.ModelSerializer):
+    """An express rights protection claim and the staff's decision."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = ExpressClaim
+        fields = ["id", "description", "status", "status_label", "submitted_at", "decided_at", "decision_reason"]
+        read_only_fields = fields
+
+
+class BuyerRefundInterventionSerializer(serializers.ModelSerializer):
+    """A request for platform intervention and whether staff have taken it over."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = InterventionHandoff
+        fields = ["id", "requested_by_role", "reason", "priority", "status", "status_label", "created_at"]
+        read_only_fields = fields
+
+
+class BuyerRefundListSerializer(serializers.ModelSerializer):
+    """One row of the buyer's list: where the request stands, what happens next and when."""
+
+    number = serializers.CharField(read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    advance_state_label = serializers.CharField(source="get_advance_state_display", read_only=True)
+    refund_type_label = serializers.CharField(source="get_refund_type_display", read_only=True)
+    reason_label = serializers.CharField(source="get_reason_display", read_only=True)
+    due_action_label = serializers.CharField(source="get_due_action_display", read_only=True)
+    refundable_fen = serializers.IntegerField(
+        read_only=True,
+        help_text="Still refundable on this order item: amount paid minus successful refunds, in fen.",
+    )
+    merchant_shop_name = serializers.CharField(source="merchant.shop_name", read_only=True)
+    order_no = serializers.CharField(source="order_item.order.order_no", read_only=True)
+    product_title = serializers.CharField(source="order_item.product.title", read_only=True)
+    amount_paid_fen = serializers.IntegerField(source="order_item.amount_paid_fen", read_only=True)
+
+    class Meta:
+        model = RefundRequest
+        fields = [
+            "id",
+            "number",
+            "state",
+            "state_label",
+            "advance_state",
+            "advance_state_label",
+            "refund_type",
+            "refund_type_label",
+            "reason",
+            "reason_label",
+            "amount_fen",
+            "refundable_fen",
+            "amount_paid_fen",
+            "merchant_shop_name",
+            "order_item",
+            "order_no",
+            "product_title",
+            "express",
+            "created_at",
+            "due_at",
+            "due_action",
+            "due_action_label",
+        ]
+        read_only_fields = fields
+
+
+class BuyerRefundDetailSerializer(BuyerRefundListSerializer):
+    """Everything the buyer may know about one request: every timestamp, the return address, evidence
+    metadata, express claims and intervention requests."""
+
+    evidence = BuyerRefundEvidenceSerializer(many=True, read_only=True)
+    express_claims = BuyerRefundExpressClaimSerializer(many=True, read_only=True)
+    interventions = BuyerRefundInterventionSerializer(source="handoffs", many=True, read_only=True)
+
+    class Meta(BuyerRefundListSerializer.Meta):
+        fields = [
+            *BuyerRefundListSerializer.Meta.fields,
+            "description",
+            "order_shipped",
+            "damage_guarantee",
+            "shipping_cover",
+            "return_address",
+            "return_carrier",
+            "return_waybill",
+            "reship_waybill",
+            "agreed_on_behalf",
+            "refuse_reason",
+            "refused_goods",
+            "close_reason",
+            "cancelled_by_buyer",
+            "modified_at",
+            "agreed_at",
+            "return_shipped_at",
+            "return_signed_at",
+            "goods_received_at",
+            "refused_at",
+            "closed_at",
+            "succeeded_at",
+            "intervention_requested_at",
+            "repayment_notice_at",
+            "repayment_due_at",
+            "repaid_at",
+            "evidence",
+            "express_claims",
+            "interventions",
+        ]
+        read_only_fields = fields
