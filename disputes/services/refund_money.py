@@ -18,6 +18,10 @@ from disputes.models import (
 from disputes.policies import PolicySnapshot
 from disputes.services.ledger import ledger_post_many
 
+# The buyer holds the platform's advance: after it was paid, and still after the merchant refused the
+# goods (until repaid). Paying the refund in either state recovers it from the merchant's charge.
+ADVANCE_OUTSTANDING = (AdvanceState.ADVANCED, AdvanceState.MERCHANT_REFUSED_GOODS)
+
 
 @dataclass(frozen=True)
 class RefundRow:
@@ -99,7 +103,7 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySna
                 **_common(row.id, "refund", EntryKind.REFUND, at=at, actor=actor, memo=f"RF-{row.id} refund"),
             )
         )
-    if row.advance_state == AdvanceState.ADVANCED and row.amount_fen:
+    if row.advance_state in ADVANCE_OUTSTANDING and row.amount_fen:
         out.advance.append(
             PlatformAdvanceEntry(
                 buyer_id=row.buyer_id,

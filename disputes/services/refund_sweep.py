@@ -14,7 +14,8 @@ from django_fsm_log.models import StateLog
 from disputes import policies as policy_table
 from disputes.actors import system_actor
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
-from disputes.services.refund_money import Postings, RefundRow, refund_paid
+from disputes.notifications import notify_after_commit
+from disputes.services.refund_money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
 
 DEFAULT_BATCH = 5000
 
@@ -108,7 +109,7 @@ def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any,
                     When(state=RefundState.WAIT_SELLER_CONFIRM, then=F("due_at")), default=F("goods_received_at")
                 ),
                 advance_state=Case(
-                    When(advance_state=AdvanceState.ADVANCED, then=Value(AdvanceState.SETTLED)),
+                    When(advance_state__in=ADVANCE_OUTSTANDING, then=Value(AdvanceState.SETTLED)),
                     When(advance_state=AdvanceState.APPLIED, then=Value(AdvanceState.CLOSED)),
                     default=F("advance_state"),
                     output_field=CharField(),
@@ -154,6 +155,8 @@ def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any,
                 RefundRequest.objects.filter(id__in=notice).update(
                     repayment_notice_at=now, repayment_due_at=now + policies.duration("refund.advance_repay_window")
                 )
+                for pk in notice:
+                    notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=pk)
                 result.notices += len(notice)
             result.closed += len(group)
         elif action == DueAction.RECEIVED:

@@ -23,6 +23,7 @@ from disputes.models import (
     MONEY_TYPES,
     RETURN_TYPES,
     AdvanceState,
+    Buyer,
     DueAction,
     ExpressClaim,
     ExpressStatus,
@@ -41,6 +42,7 @@ from disputes.notifications import notify_after_commit
 from disputes.policies import PolicySnapshot
 from disputes.services.ledger import ledger_balance
 from disputes.services.refund_money import (
+    ADVANCE_OUTSTANDING,
     RefundRow,
     advance_paid,
     advance_repaid,
@@ -161,7 +163,8 @@ def _refundable(item: OrderItem, *, exclude_id: int | None = None) -> int:
 
 def _check_amount(amount_fen: Any, *, refund_type: str, refundable: int) -> int:
     if refund_type not in MONEY_TYPES:
-        if amount_fen not in (None, 0):
+        # Strictly None or the integer 0: False and 0.0 compare equal to 0 but are not amounts.
+        if amount_fen is not None and (type(amount_fen) is not int or amount_fen != 0):
             raise ValidationFailed("An exchange or repair has no refund amount.", code="amount_not_allowed")
         return 0
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
@@ -234,7 +237,7 @@ def _reschedule(refund: RefundRequest, policies: PolicySnapshot) -> None:
 def _pay(refund: RefundRequest, *, at: datetime, actor: Any, policies: PolicySnapshot) -> None:
     """Post the refund's money (once, by key) and settle an advance."""
     refund_paid(RefundRow.of(refund), at=at, actor=actor, policies=policies).write()
-    if refund.advance_state == AdvanceState.ADVANCED:
+    if refund.advance_state in ADVANCE_OUTSTANDING:
         refund.settle_advance(by=actor, description="Advance recovered from the merchant")
     elif refund.advance_state == AdvanceState.APPLIED:
         refund.close_advance(by=actor, description="Refunded without an advance")
@@ -376,25 +379,46 @@ def refund_modify(
         _require(refund, "modify", "Only a refused request can be modified")
         if refund.express_claims.filter(status=ExpressStatus.PENDING).exists():
             raise InvalidTransition("Staff are verifying your express claim.", code="express_claim_pending")
+        now = timezone.now()
+        policies = policy_table.load("refund.")
         if reason is not None:
             if reason not in RefundReason.values:
                 raise ValidationFailed(
                     f"reason must be one of {', '.join(RefundReason.values)}.", code="invalid_reason"
                 )
-            refund.reason = reason
+            if reason != refund.reason:
+                _check_new_reason(refund, reason=reason, now=now, policies=policies)
         if amount_fen is not None:
-            refund.amount_fen = _check_amount(
+            amount = _check_amount(
                 amount_fen, refund_type=refund.refund_type, refundable=_refundable(refund.order_item)
             )
+            if amount != refund.amount_fen and refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS:
+                # The buyer holds an advance of the current amount; the recovery posts that amount.
+                raise ValidationFailed(
+                    "The amount cannot change while the platform's advance is outstanding.",
+                    code="amount_locked_by_advance",
+                )
+            refund.amount_fen = amount
         if description is not None:
             refund.description = _text(description, field="description", required=False)
-        now = timezone.now()
         refund.modify(at=now, by=actor, description="Modified by the buyer after a refusal")
         InterventionHandoff.objects.filter(refund=refund, status=HandoffStatus.OPEN).update(status=HandoffStatus.TAKEN)
-        _reschedule(refund, policy_table.load("refund."))
+        _reschedule(refund, policies)
         refund.save()
         notify_after_commit("refund.modified", case="refund", case_id=refund.pk)
     return refund
+
+
+def _check_new_reason(refund: RefundRequest, *, reason: str, now: datetime, policies: PolicySnapshot) -> None:
+    """A changed reason is checked like a new application's: a damage claim stays 'damaged', a 7-day return
+    follows the 7-day rules, and only a 7-day return keeps the shipping cover."""
+    if refund.damage_guarantee and reason != RefundReason.DAMAGED:
+        raise RefundNotAllowed("A damage guarantee claim needs the reason 'damaged'.", code="damage_reason_required")
+    item = refund.order_item
+    if reason == RefundReason.NO_REASON:
+        _check_seven_day(item, refund_type=refund.refund_type, now=now, policies=policies)
+    refund.reason = reason
+    refund.shipping_cover = reason == RefundReason.NO_REASON and item.has_service(ServiceKind.RETURN_SHIPPING_COVER)
 
 
 def refund_cancel(*, actor: Any, refund_id: int, on_behalf_reason: str | None = None) -> RefundRequest:
@@ -403,9 +427,13 @@ def refund_cancel(*, actor: Any, refund_id: int, on_behalf_reason: str | None = 
         refund = _lock(refund_id)
         suffix = _buyer_or_staff(actor, refund, on_behalf_reason)
         _require(refund, "cancel", "This request can no longer be cancelled")
-        refund.cancel(at=timezone.now(), by=actor, description=f"Cancelled by the buyer{suffix}")
+        now = timezone.now()
+        refund.cancel(at=now, by=actor, description=f"Cancelled by the buyer{suffix}")
         if refund.advance_state == AdvanceState.APPLIED:
             refund.close_advance(by=actor, description="Request cancelled before the return shipped")
+        elif refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS:
+            # Giving up after the merchant refused the goods leaves the refusal standing: the advance is owed.
+            _repayment_notice(refund, now=now, policies=policy_table.load("refund."))
         refund.due_at, refund.due_action = None, DueAction.NONE
         refund.save()
     return refund
@@ -442,7 +470,8 @@ def refund_ship_return(
 
 
 def _advance_or_close(refund: RefundRequest, *, actor: Any, now: datetime) -> None:
-    buyer = refund.buyer
+    # Lock the buyer: two returns shipped at once must not both fit into the same quota room.
+    buyer = Buyer.objects.select_for_update().get(pk=refund.buyer_id)
     outstanding = ledger_balance(PlatformAdvanceEntry, buyer=buyer)
     room = buyer.instant_refund_quota_fen - outstanding
     if refund.express or (buyer.instant_refund_revoked_at is None and refund.amount_fen <= room):
