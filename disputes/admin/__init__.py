@@ -3,10 +3,30 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from disputes.admin import catalog, help_requests, ledger, orders, parties, policies, violations
+from disputes.admin import (
+    catalog,
+    help_requests,
+    interventions,
+    ledger,
+    orders,
+    parties,
+    policies,
+    refunds,
+    violations,
+)
 
 admin.site.site_header = _("After-sales back office")
 admin.site.site_title = _("After-sales back office")
 admin.site.index_title = _("Cases, ledgers and policies")
 
-__all__ = ["catalog", "help_requests", "ledger", "orders", "parties", "policies", "violations"]
+__all__ = [
+    "catalog",
+    "help_requests",
+    "interventions",
+    "ledger",
+    "orders",
+    "parties",
+    "policies",
+    "refunds",
+    "violations",
+]
