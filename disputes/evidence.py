@@ -74,5 +74,12 @@ def _check_image(upload: UploadedFile, name: str) -> None:
             image.verify()
     except ValidationFailed:
         raise
+    except Image.DecompressionBombError:
+        # Pillow refuses to open an image far over its own pixel limit before we can read its size:
+        # that is the same refusal as ours, not a broken file.
+        raise ValidationFailed(
+            f"{name}: the image declares more than the limit of {max_pixels} pixels.",
+            code="evidence_image_too_large",
+        ) from None
     except Exception as exc:  # Pillow raises many types for broken or hostile files
         raise ValidationFailed(f"{name}: the image cannot be read ({exc}).", code="evidence_image_invalid") from None

@@ -4,8 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from disputes.api.buyer.interventions import BuyerInterventionViewSet
 from disputes.api.buyer.refunds import BuyerRefundViewSet
 from disputes.api.buyer.views import BuyerHelpRequestViewSet
+from disputes.api.merchant.interventions import MerchantInterventionViewSet
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
 
@@ -14,6 +16,8 @@ router.register("buyer/help-requests", BuyerHelpRequestViewSet, basename="buyer-
 router.register("merchant/help-requests", MerchantHelpRequestViewSet, basename="merchant-help-request")
 router.register("buyer/refunds", BuyerRefundViewSet, basename="buyer-refund")
 router.register("merchant/refunds", MerchantRefundViewSet, basename="merchant-refund")
+router.register("buyer/interventions", BuyerInterventionViewSet, basename="buyer-intervention")
+router.register("merchant/interventions", MerchantInterventionViewSet, basename="merchant-intervention")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed
 from django_fsm_log.models import StateLog
@@ -119,6 +120,15 @@ def _require_worker(actor: Any, case: Intervention) -> None:
         raise Forbidden("This case is in the senior (小二) tier.", code="senior_tier_required")
 
 
+def _check_assignee(case: Intervention, agent: Any) -> None:
+    """The assignee works intervention cases, and a 小二-tier case goes to a senior agent only: otherwise it
+    would sit with someone _require_worker refuses."""
+    if not _is_staff_with(agent, "disputes.work_intervention"):
+        raise ValidationFailed("The assignee does not work intervention cases.", code="invalid_assignee")
+    if case.tier == Tier.SENIOR and not agent.has_perm("disputes.review_intervention"):
+        raise Forbidden("This case is in the senior (小二) tier.", code="senior_tier_required")
+
+
 def _log(case: Intervention, *, actor: Any, transition: str, source: str | None, description: str) -> None:
     StateLog.objects.create(
         by=actor,
@@ -218,7 +228,14 @@ def intervention_open(
                 raise NotFound("No such refund request.", code="refund_not_found")
             item = refund.order_item
         elif order_item_id is not None:
-            item = OrderItem.objects.select_related("order", "product").filter(pk=order_item_id).first()
+            # The item's row lock serializes openings on one item (the refund lock above takes it too, through
+            # the join): without it two requests both find no open case and both create one.
+            item = (
+                OrderItem.objects.select_for_update(of=("self",))
+                .select_related("order", "product")
+                .filter(pk=order_item_id)
+                .first()
+            )
             if item is None:
                 raise NotFound("No such order item.", code="order_item_not_found")
         else:
@@ -230,6 +247,9 @@ def intervention_open(
                 applicant = Party.BUYER
             elif merchant is not None and merchant.pk == order.merchant_id:
                 applicant = Party.MERCHANT
+            elif refund is not None:
+                # The same answer as for a missing refund: another party's refund must not be told apart.
+                raise NotFound("No such refund request.", code="refund_not_found")
             else:
                 raise NotFound("No such order item on your orders.", code="order_item_not_found")
         _check_grounds(applicant=applicant, ground=ground, refund=refund, item=item)
@@ -301,8 +321,7 @@ def intervention_accept(*, actor: Any, case_id: int, assign_to: Any = None) -> I
         agent = assign_to or actor
         if agent != actor and not actor.has_perm("disputes.assign_intervention"):
             raise Forbidden("Only a supervisor assigns cases to others.", code="assign_permission_required")
-        if not _is_staff_with(agent, "disputes.work_intervention"):
-            raise ValidationFailed("The assignee does not work intervention cases.", code="invalid_assignee")
+        _check_assignee(case, agent)
         _require(case, "accept", "Only a new case can be accepted")
         policies = policy_table.load("intervention.")
         now = timezone.now()
@@ -331,6 +350,7 @@ def intervention_assign(*, actor: Any, case_id: int, assign_to: Any) -> Interven
             raise InvalidTransition("Only an open case can be assigned.", code="case_closed")
         if case.state == CaseState.APPLIED:
             return intervention_accept(actor=actor, case_id=case_id, assign_to=assign_to)
+        _check_assignee(case, assign_to)
         case.assigned_to = assign_to
         case.save(update_fields=["assigned_to"])
         _log(case, actor=actor, transition="assign", source=case.state, description=f"Assigned to {assign_to}")
@@ -554,6 +574,13 @@ def _check_outcome(outcome: str, refund_fen: Any, compensation_points: Any) -> N
         raise ValidationFailed("Supporting the merchant moves no money to the buyer.", code="invalid_amount")
 
 
+def _check_violation(outcome: str, violation_kind: str) -> None:
+    if violation_kind and violation_kind not in ViolationKind.values:
+        raise ValidationFailed("Unknown violation kind.", code="invalid_violation_kind")
+    if violation_kind and outcome == Outcome.SUPPORT_MERCHANT:
+        raise ValidationFailed("A judgment for the merchant records no violation.", code="invalid_violation_kind")
+
+
 def _check_refund_amount(case: Intervention, outcome: str, refund_fen: int) -> None:
     if outcome not in (Outcome.FULL_REFUND, Outcome.PARTIAL_REFUND):
         return
@@ -581,10 +608,7 @@ def intervention_judge(
     recorded when the merchant is at fault), exactly once; the 7-day appeal window opens."""
     why = _text(reasons, field="reasons")
     _check_outcome(outcome, refund_fen, compensation_points)
-    if violation_kind and violation_kind not in ViolationKind.values:
-        raise ValidationFailed("Unknown violation kind.", code="invalid_violation_kind")
-    if violation_kind and outcome == Outcome.SUPPORT_MERCHANT:
-        raise ValidationFailed("A judgment for the merchant records no violation.", code="invalid_violation_kind")
+    _check_violation(outcome, violation_kind)
     with transaction.atomic():
         case = _lock(case_id)
         _require_worker(actor, case)
@@ -618,6 +642,8 @@ def intervention_appeal(*, actor: Any, case_id: int, reasons: str, files: list[U
     with transaction.atomic():
         case = _lock(case_id)
         party = _require_party(actor, case)
+        if case.state == CaseState.AGREED:
+            raise InvalidTransition("An agreement is not appealed.", code="agreement_final")
         _require(case, "appeal", "Only a judgment in its appeal window can be appealed")
         if timezone.now() >= case.appeal_due_at:
             raise InvalidTransition("The 7-day appeal window has closed.", code="appeal_window_closed")
@@ -659,6 +685,7 @@ def intervention_review(
         if outcome is None:
             raise ValidationFailed("An overturn states the new outcome.", code="outcome_required")
         _check_outcome(outcome, refund_fen, compensation_points)
+        _check_violation(outcome, violation_kind)
     with transaction.atomic():
         case = _lock(case_id)
         _require(case, "review", "Only an appealed case is reviewed")
@@ -983,5 +1010,7 @@ def intervention_queue() -> Any:
     return (
         Intervention.objects.filter(state__in=[*OPEN_CASE_STATES, CaseState.APPEALED])
         .select_related("buyer", "merchant", "assigned_to", "order_item__order")
-        .order_by("-priority", "decision_due_at", "applied_at")
+        # Explicit NULLS LAST: a case not yet accepted has no decision deadline, and SQLite would otherwise put
+        # it first where PostgreSQL puts it last.
+        .order_by("-priority", F("decision_due_at").asc(nulls_last=True), "applied_at", "id")
     )

@@ -1,0 +1,196 @@
+"""Buyer endpoints for platform intervention (客服介入): open a case, list and read their own cases, send evidence,
+answer a mediation proposal, appeal a judgment, withdraw. The actions both parties share live in
+InterventionCaseActions, which the merchant viewset reuses."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from disputes.api.buyer.intervention_serializers import (
+    BuyerInterventionOpenSerializer,
+    BuyerInterventionOpenUploadSerializer,
+    InterventionAppealSerializer,
+    InterventionCaseSerializer,
+    InterventionEvidenceSubmitSerializer,
+    InterventionRespondSerializer,
+    InterventionWithdrawSerializer,
+)
+from disputes.api.common import error_responses
+from disputes.api.permissions import IsBuyer
+from disputes.models import Intervention
+from disputes.selectors.interventions import intervention_from, interventions_for_buyer, proposal_of
+from disputes.services.interventions import (
+    intervention_appeal,
+    intervention_open,
+    intervention_respond,
+    intervention_submit_evidence,
+    intervention_withdraw,
+)
+
+TAGS = ["buyer: platform intervention"]
+
+
+class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Reading cases and the actions either party takes on one; a subclass names the caller's scope.
+
+    Every action first reads the case through the caller's scope (outside it a case does not exist: 404),
+    then calls the service, then answers with the case as it now stands.
+    """
+
+    queryset = Intervention.objects.none()  # the real one is scoped per caller in get_queryset
+    serializer_class = InterventionCaseSerializer
+    scope: Callable[[Any], QuerySet[Intervention]]
+
+    def get_queryset(self) -> QuerySet[Intervention]:
+        if getattr(self, "swagger_fake_view", False):
+            return Intervention.objects.none()
+        return type(self).scope(self.request.user)
+
+    def get_object(self) -> Intervention:
+        return intervention_from(self.get_queryset(), self.kwargs["pk"])
+
+    def _case(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        # Read again after the service: the lists (evidence, proposals, judgments) changed.
+        found = intervention_from(type(self).scope(self.request.user), pk)
+        return Response(InterventionCaseSerializer(found, context=self.get_serializer_context()).data, status_code)
+
+    @extend_schema(
+        summary="Send evidence (举证): text and files",
+        description=(
+            "Accepted within the 3-day evidence window; after it, the merchant while its 24 hours to answer the "
+            "buyer's first evidence run, and either party until the due time of a staff request addressed to it. "
+            "Otherwise `evidence_window_closed`. One bad file refuses the whole call (`evidence_type_refused`, "
+            "`evidence_too_large`, `evidence_image_too_large`...); nothing is stored then."
+        ),
+        request={"multipart/form-data": InterventionEvidenceSubmitSerializer},
+        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def evidence(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = InterventionEvidenceSubmitSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        intervention_submit_evidence(
+            actor=request.user,
+            case_id=case.pk,
+            text=form.validated_data["text"],
+            files=form.validated_data.get("files", []),
+        )
+        return self._case(case.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Accept or decline the open mediation proposal (调解)",
+        description=(
+            "When both parties accept, the agreement closes the case and is executed at once. A declined or "
+            "replaced proposal is `proposal_closed`; another case's proposal is `proposal_not_found`."
+        ),
+        parameters=[OpenApiParameter("proposal_id", int, OpenApiParameter.PATH, description="Id of the proposal.")],
+        request=InterventionRespondSerializer,
+        responses={200: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"proposals/(?P<proposal_id>\d+)/respond",
+        url_name="proposal-respond",
+    )
+    def respond(self, request: Request, pk: str, proposal_id: str) -> Response:
+        case = self.get_object()
+        proposal = proposal_of(case, proposal_id)
+        form = InterventionRespondSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        intervention_respond(actor=request.user, proposal_id=proposal.pk, accept=form.validated_data["accept"])
+        return self._case(case.pk)
+
+    @extend_schema(
+        summary="Appeal the judgment (申诉) with new reasons and evidence",
+        description=(
+            "Within 7 days of the judgment (`appeal_window_closed` after); a mediation agreement is final "
+            "(`agreement_final`). A senior reviewer who did not judge the case decides; the review is final."
+        ),
+        request={"multipart/form-data": InterventionAppealSerializer},
+        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def appeal(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = InterventionAppealSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        intervention_appeal(
+            actor=request.user,
+            case_id=case.pk,
+            reasons=form.validated_data["reasons"],
+            files=form.validated_data.get("files", []),
+        )
+        return self._case(case.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Withdraw the case (before judgment; applicant only)",
+        description="Only the party that applied may withdraw (`applicant_only`), and only before the judgment.",
+        request=InterventionWithdrawSerializer,
+        responses={200: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = InterventionWithdrawSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        intervention_withdraw(actor=request.user, case_id=case.pk, reason=form.validated_data["reason"])
+        return self._case(case.pk)
+
+
+@extend_schema(tags=TAGS)
+@extend_schema_view(
+    list=extend_schema(
+        summary="List my intervention cases",
+        responses={200: InterventionCaseSerializer, **error_responses(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Read one of my intervention cases",
+        description="Stage, tier, every deadline, evidence requests addressed to me, the evidence of both "
+        "parties (metadata only), the open mediation proposal, judgments and the appeal.",
+        responses={200: InterventionCaseSerializer, **error_responses(401, 403, 404)},
+    ),
+)
+class BuyerInterventionViewSet(InterventionCaseActions):
+    """A buyer's platform intervention cases (客服介入); every write goes through a service."""
+
+    permission_classes = [IsAuthenticated, IsBuyer]
+    scope = staticmethod(interventions_for_buyer)
+
+    @extend_schema(
+        summary="Ask for platform intervention",
+        description=(
+            "Name the refused refund (`refund`) or, for a listed ground without a refund, the order item "
+            "(`order_item`). Sent as JSON, or as multipart/form-data with evidence files. Refusals: "
+            "`refund_not_refused` (the merchant has not refused), `virtual_goods_wait` (virtual goods: 3 days after "
+            "the refund request), `ground_mismatch`, `intervention_exists`, `refund_not_found`, "
+            "`order_item_not_found`, `subject_required`, `evidence_type_refused`..."
+        ),
+        request={
+            "application/json": BuyerInterventionOpenSerializer,
+            "multipart/form-data": BuyerInterventionOpenUploadSerializer,
+        },
+        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 422)},
+    )
+    def create(self, request: Request) -> Response:
+        form = BuyerInterventionOpenUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        case = intervention_open(
+            actor=request.user,
+            ground=data["ground"],
+            claim=data["claim"],
+            refund_id=data.get("refund"),
+            order_item_id=data.get("order_item"),
+            files=data.get("files", []),
+        )
+        return self._case(case.pk, status.HTTP_201_CREATED)

@@ -1,0 +1,99 @@
+"""Which intervention cases a buyer or merchant may read, loaded with everything a party sees in one fixed
+number of queries (no per-row lookups)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
+
+from disputes.actors import buyer_of, merchant_of
+from disputes.errors import NotFound
+from disputes.models import (
+    Appeal,
+    EvidenceItem,
+    EvidenceRequest,
+    Intervention,
+    Judgment,
+    MediationProposal,
+    Party,
+    ProposalStatus,
+)
+
+# Everything a row shows besides the nested lists, in the row's own query.
+_RELATIONS = ("merchant", "buyer", "refund", "order_item__order", "order_item__product")
+
+
+def interventions_for_buyer(user: Any, *, now: datetime | None = None) -> QuerySet[Intervention]:
+    """The buyer's own cases in every stage, newest first; none for a user who is not a buyer."""
+    buyer = buyer_of(user)
+    if buyer is None:
+        return Intervention.objects.none()
+    return _loaded(Intervention.objects.filter(buyer=buyer), party=Party.BUYER, now=now)
+
+
+def interventions_for_merchant(user: Any, *, now: datetime | None = None) -> QuerySet[Intervention]:
+    """Every case on the merchant's shop, newest first; none for anyone but a merchant API user.
+
+    Service providers answer one-click help only: disputes are the merchant's own business.
+    """
+    merchant = merchant_of(user)
+    if merchant is None:
+        return Intervention.objects.none()
+    return _loaded(Intervention.objects.filter(merchant=merchant), party=Party.MERCHANT, now=now)
+
+
+def _loaded(queryset: QuerySet[Intervention], *, party: str, now: datetime | None = None) -> QuerySet[Intervention]:
+    """Attach the nested lists a party sees; each is one query for the whole page.
+
+    `open_evidence_requests` holds only the requests addressed to `party` that are still open at `now`
+    (unanswered and not past due), the same test the evidence service applies.
+    """
+    moment = now or timezone.now()
+    superseded = Judgment.objects.filter(supersedes=OuterRef("pk"))
+    return (
+        queryset.select_related(*_RELATIONS)
+        .prefetch_related(
+            Prefetch("evidence", queryset=EvidenceItem.objects.order_by("submitted_at", "id")),
+            Prefetch(
+                "evidence_requests",
+                queryset=EvidenceRequest.objects.filter(
+                    party=party, fulfilled_at__isnull=True, due_at__gt=moment
+                ).order_by("due_at", "id"),
+                to_attr="open_evidence_requests",
+            ),
+            Prefetch(
+                "proposals",
+                queryset=MediationProposal.objects.filter(status=ProposalStatus.OPEN),
+                to_attr="open_proposals",
+            ),
+            Prefetch(
+                "judgments",
+                queryset=Judgment.objects.annotate(superseded=Exists(superseded)).order_by("judged_at", "id"),
+            ),
+            Prefetch("appeals", queryset=Appeal.objects.order_by("appealed_at", "id")),
+        )
+        # The id breaks ties so that offset pagination never repeats or skips a row.
+        .order_by("-applied_at", "-id")
+    )
+
+
+def intervention_from(queryset: QuerySet[Intervention], pk: str | int) -> Intervention:
+    """One case from a caller-scoped queryset; an id outside the scope (or not a number) names no case,
+    with the same code the services use."""
+    if not isinstance(pk, int) and not (pk.isascii() and pk.isdigit()):
+        raise NotFound("No such intervention case.", code="intervention_not_found")
+    found = queryset.filter(pk=int(pk)).first()
+    if found is None:
+        raise NotFound("No such intervention case.", code="intervention_not_found")
+    return found
+
+
+def proposal_of(case: Intervention, proposal_id: str | int) -> MediationProposal:
+    """A mediation proposal of this case; another case's proposal does not exist here."""
+    if not isinstance(proposal_id, int) and not (proposal_id.isascii() and proposal_id.isdigit()):
+        raise NotFound("No such proposal.", code="proposal_not_found")
+    found = MediationProposal.objects.filter(pk=int(proposal_id), intervention=case).first()
+    if found is None:
+        raise NotFound("No such proposal.", code="proposal_not_found")
+    return found
