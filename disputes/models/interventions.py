@@ -100,6 +100,7 @@ class Intervention(ConcurrentTransitionMixin, models.Model):
 
     state = FSMField(_("stage"), max_length=12, choices=CaseState.choices, default=CaseState.APPLIED, protected=True)
     suspended_from = models.CharField(_("suspended from"), max_length=12, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     suspend_reason = models.CharField(_("suspension reason"), max_length=16, choices=SuspendReason.choices, blank=True)
     resume_due_at = models.DateTimeField(_("resumes automatically at"), null=True, blank=True)
 
@@ -224,17 +225,27 @@ class Intervention(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=state, source=list(WORKING_STATES), target=CaseState.SUSPENDED)
-    def suspend(self, *, reason: str, resume_due_at: Any, by: Any = None, description: str | None = None) -> None:
+    def suspend(
+        self, *, at: Any, reason: str, resume_due_at: Any, by: Any = None, description: str | None = None
+    ) -> None:
         self.suspended_from = self.state
+        self.suspended_at = at
         self.suspend_reason = reason
         self.resume_due_at = resume_due_at
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=state, source=CaseState.SUSPENDED, target=RETURN_VALUE(*WORKING_STATES))
-    def resume(self, *, by: Any = None, description: str | None = None) -> str:
+    def resume(self, *, at: Any, by: Any = None, description: str | None = None) -> str:
+        # The clocks stood still while the case was suspended: move every running deadline on by that long.
+        if self.suspended_at is not None:
+            paused = at - self.suspended_at
+            for name in ("decision_due_at", "evidence_due_at", "merchant_answer_due_at"):
+                if getattr(self, name) is not None:
+                    setattr(self, name, getattr(self, name) + paused)
         target = self.suspended_from or CaseState.EVIDENCE
         self.suspended_from = ""
+        self.suspended_at = None
         self.suspend_reason = ""
         self.resume_due_at = None
         return target

@@ -697,8 +697,9 @@ def intervention_review(
         appeal.reviewed_at, appeal.reviewed_by, appeal.overturned, appeal.review_reasons = now, actor, overturn, why
         appeal.save(update_fields=["reviewed_at", "reviewed_by", "overturned", "review_reasons"])
         if overturn:
-            _check_refund_amount(case, outcome, refund_fen)
+            # Reverse first: the old judgment's refund no longer counts against what is refundable.
             _reverse(old, actor=actor, reason=f"Overturned on review: {why}")
+            _check_refund_amount(case, outcome, refund_fen)
             new = Judgment.objects.create(
                 intervention=case,
                 outcome=outcome,
@@ -735,7 +736,7 @@ def intervention_suspend(*, actor: Any, case_id: int, reason: str, note: str) ->
             resume = now + policies.duration("intervention.suspend_self_settle")
         else:
             resume = sla.add_working_days(now, policies.int("intervention.suspend_court_proof"))
-        case.suspend(reason=reason, resume_due_at=resume, by=actor, description=f"Suspended ({reason}): {text}")
+        case.suspend(at=now, reason=reason, resume_due_at=resume, by=actor, description=f"Suspended ({reason}): {text}")
         case.save()
     return case
 
@@ -766,7 +767,7 @@ def intervention_resume(*, actor: Any, case_id: int, reason: str) -> Interventio
         case = _lock(case_id)
         _require_worker(actor, case)
         _require(case, "resume", "Only a suspended case can be resumed")
-        case.resume(by=actor, description=f"Resumed: {why}")
+        case.resume(at=timezone.now(), by=actor, description=f"Resumed: {why}")
         case.save()
     return case
 
@@ -992,7 +993,7 @@ def intervention_sweep(*, now: datetime | None = None) -> InterventionSweepResul
         for case in Intervention.objects.filter(
             id__in=_due_ids(Intervention.objects.filter(state=CaseState.SUSPENDED, resume_due_at__lte=now))
         ).select_for_update():
-            case.resume(by=actor, description="Suspension time limit reached: resumed")
+            case.resume(at=now, by=actor, description="Suspension time limit reached: resumed")
             case.save()
             result.resumed += 1
     with transaction.atomic():

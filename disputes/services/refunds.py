@@ -24,13 +24,16 @@ from disputes.models import (
     RETURN_TYPES,
     AdvanceState,
     Buyer,
+    CaseState,
     DueAction,
     ExpressClaim,
     ExpressStatus,
     HandoffStatus,
     InterventionHandoff,
+    Judgment,
     OrderItem,
     OrderStatus,
+    Outcome,
     PlatformAdvanceEntry,
     RefundEvidence,
     RefundReason,
@@ -53,6 +56,15 @@ from disputes.sla import to_beijing
 
 MAX_TEXT = 2000
 MAX_FILES = 10
+# Intervention stages in which a case still decides the refund.
+CASE_PENDING_STATES = (
+    CaseState.APPLIED,
+    CaseState.EVIDENCE,
+    CaseState.MEDIATION,
+    CaseState.SUSPENDED,
+    CaseState.JUDGED,
+    CaseState.APPEALED,
+)
 
 
 class RefundNotAllowed(DomainError):
@@ -152,13 +164,34 @@ def _log(refund: RefundRequest, *, actor: Any, transition: str, source: str | No
 
 
 def _refundable(item: OrderItem, *, exclude_id: int | None = None) -> int:
+    """What is still refundable on an item: paid, less successful money refunds, less refunds a platform
+    judgment paid on a case that had no refund request (those have no refund row to count)."""
     refunded = (
         RefundRequest.objects.filter(order_item=item, state=RefundState.SUCCESS, refund_type__in=MONEY_TYPES)
         .exclude(pk=exclude_id)
         .aggregate(total=Sum("amount_fen"))["total"]
         or 0
     )
-    return max(item.amount_paid_fen - refunded, 0)
+    judged = (
+        Judgment.objects.filter(
+            intervention__order_item=item,
+            intervention__refund__isnull=True,
+            executed_at__isnull=False,
+            reversed_at__isnull=True,
+            outcome__in=[Outcome.FULL_REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_REFUND],
+        ).aggregate(total=Sum("refund_fen"))["total"]
+        or 0
+    )
+    return max(item.amount_paid_fen - refunded - judged, 0)
+
+
+def _require_no_open_case(refund: RefundRequest) -> None:
+    """While the platform handles the dispute, the parties do not settle the same refund around it:
+    a refund paid by the merchant and again by the judgment would be paid twice."""
+    if refund.interventions.filter(state__in=CASE_PENDING_STATES).exists():
+        raise InvalidTransition(
+            "A platform intervention case is open on this refund; withdraw it first.", code="intervention_open"
+        )
 
 
 def _check_amount(amount_fen: Any, *, refund_type: str, refundable: int) -> int:
@@ -377,6 +410,7 @@ def refund_modify(
         refund = _lock(refund_id)
         _require_buyer(actor, refund)
         _require(refund, "modify", "Only a refused request can be modified")
+        _require_no_open_case(refund)
         if refund.express_claims.filter(status=ExpressStatus.PENDING).exists():
             raise InvalidTransition("Staff are verifying your express claim.", code="express_claim_pending")
         now = timezone.now()
@@ -427,6 +461,7 @@ def refund_cancel(*, actor: Any, refund_id: int, on_behalf_reason: str | None = 
         refund = _lock(refund_id)
         suffix = _buyer_or_staff(actor, refund, on_behalf_reason)
         _require(refund, "cancel", "This request can no longer be cancelled")
+        _require_no_open_case(refund)
         now = timezone.now()
         refund.cancel(at=now, by=actor, description=f"Cancelled by the buyer{suffix}")
         if refund.advance_state == AdvanceState.APPLIED:
