@@ -177,7 +177,8 @@ SPECTACULAR_SETTINGS = {
         "HelpStateEnum": "disputes.models.help_requests.HelpState",
         "RefundStateEnum": "disputes.models.refunds.RefundState",
         "RefundExpressStatusEnum": "disputes.models.refunds.ExpressStatus",
-        "RefundHandoffStatusEnum": "disputes.models.refunds.HandoffStatus",
+        # The intervention API calls a case's state its "stage"; a refund's list of its cases says "state".
+        "StageEnum": "disputes.models.interventions.CaseState",
     },
 }
 

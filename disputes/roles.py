@@ -29,7 +29,6 @@ _CASE_MODELS = (
     "refundrequest",
     "refundevidence",
     "expressclaim",
-    "interventionhandoff",
     "intervention",
     "evidenceitem",
     "evidencerequest",
@@ -49,7 +48,6 @@ _AGENT = [
     "disputes.record_solution_helprequest",
     "disputes.change_refundrequest",
     "disputes.act_on_behalf_refundrequest",
-    "disputes.change_interventionhandoff",
     "disputes.change_intervention",
     "disputes.work_intervention",
 ]

@@ -40,7 +40,6 @@ from disputes.models import (
     ExpressClaim,
     ExpressStatus,
     Intervention,
-    InterventionHandoff,
     PlatformAdvanceEntry,
     RefundEvidence,
     RefundRequest,
@@ -284,30 +283,34 @@ class ExpressClaimInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("decided_by")
 
 
-class InterventionHandoffInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = InterventionHandoff
-    fields = ("status", "requested_by_role", "reason", "priority", "created_at", "created_by")
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[InterventionHandoff]:
-        return super().get_queryset(request).select_related("created_by")
-
-
 class InterventionOnRefundInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The platform intervention cases (客服介入) opened on this refund, each linked to its case page."""
+
     model = Intervention
     fk_name = "refund"
-    fields = ("case_number", "state", "tier", "ground", "channel", "assigned_to", "applied_at", "decision_due_at")
+    fields = (
+        "case_number",
+        "state",
+        "applicant",
+        "ground",
+        "priority",
+        "tier",
+        "channel",
+        "assigned_to",
+        "applied_at",
+        "decision_due_at",
+    )
     readonly_fields = fields
     show_change_link = True
     verbose_name = _("platform intervention on this refund")
     verbose_name_plural = _("platform interventions on this refund")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Intervention]:
-        return super().get_queryset(request).select_related("assigned_to")
+        return super().get_queryset(request).select_related("assigned_to").order_by("applied_at", "pk")
 
     @admin.display(description=_("case"))
     def case_number(self, obj: Intervention) -> str:
-        return obj.number
+        return format_html('<a href="{}">{}</a>', admin_change_url(Intervention, obj.pk), obj.number)
 
 
 class PlatformAdvanceSourceInline(BuyerPointsSourceInline):
@@ -353,7 +356,6 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         RefundStateLogInline,
         RefundEvidenceInline,
         ExpressClaimInline,
-        InterventionHandoffInline,
         InterventionOnRefundInline,
         BuyerPointsSourceInline,
         MerchantAccountSourceInline,
@@ -749,7 +751,7 @@ class ExpressClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         )
 
 
-# Evidence and hand-offs --------------------------------------------------------------------------------------
+# Evidence --------------------------------------------------------------------------------------------------
 
 
 @admin.register(RefundEvidence)
@@ -785,14 +787,3 @@ class RefundEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if evidence is None:
             raise Http404(gettext("No such evidence."))
         return evidence_file_response(self, request, evidence, inline=request.GET.get("inline") == "1")
-
-
-@admin.register(InterventionHandoff)
-class InterventionHandoffAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Legacy hand-off records from before the intervention workflow; read-only."""
-
-    list_display = ("__str__", "refund", "requested_by_role", "priority", "status", "created_at", "created_by")
-    list_filter = ("status", "priority", "requested_by_role")
-    search_fields = ("=refund__order_item__order__order_no", "=refund__buyer__phone")
-    list_select_related = ("refund", "created_by")
-    date_hierarchy = "created_at"

@@ -1,5 +1,5 @@
-"""Refunds and after-sales (退款/售后): the request state machine, instant-refund advances, express rights
-protection (极速维权) and the hand-off to platform intervention (RULES.md sections 2-3)."""
+"""Refunds and after-sales (退款/售后): the request state machine, instant-refund advances and express rights
+protection (极速维权) (RULES.md sections 2-3); platform intervention cases live in interventions.py."""
 
 from typing import Any
 
@@ -409,38 +409,3 @@ class ExpressClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refund} express ({self.get_status_display()})"
-
-
-class HandoffStatus(models.TextChoices):
-    OPEN = "open", _("Awaiting platform intervention")
-    TAKEN = "taken", _("Taken over by an intervention case")
-
-
-class InterventionHandoff(models.Model):
-    """A refund that needs platform intervention (客服介入). A hand-off record until the intervention
-    workflow exists: staff see it in a queue and work the dispute outside this system."""
-
-    refund = models.ForeignKey(
-        RefundRequest, on_delete=models.PROTECT, related_name="handoffs", verbose_name=_("refund request")
-    )
-    requested_by_role = models.CharField(_("requested by"), max_length=12)
-    reason = models.TextField(_("reason"), max_length=2000)
-    priority = models.BooleanField(_("priority (express case)"), default=False)
-    status = models.CharField(
-        _("status"), max_length=8, choices=HandoffStatus.choices, default=HandoffStatus.OPEN, db_index=True
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
-    )
-
-    class Meta:
-        verbose_name = _("intervention hand-off")
-        verbose_name_plural = _("intervention hand-offs")
-        ordering = ["-priority", "created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["refund"], condition=Q(status="open"), name="uniq_open_handoff"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.refund} → intervention ({self.get_status_display()})"

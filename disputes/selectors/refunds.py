@@ -2,17 +2,22 @@
 
 from typing import Any
 
-from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from disputes.actors import buyer_of, merchant_of
 from disputes.errors import NotFound
-from disputes.models import MONEY_TYPES, RefundRequest, RefundState
+from disputes.models import MONEY_TYPES, Intervention, RefundRequest, RefundState
 
 # Everything a list row shows, in one query: no per-row lookups.
 _LIST_RELATIONS = ("merchant", "buyer", "order_item__order", "order_item__product")
-# What a detail adds: evidence metadata, express claims, intervention hand-offs (one query each).
-_DETAIL_PREFETCH = ("evidence", "express_claims", "handoffs")
+# What a detail adds: evidence metadata, express claims, intervention cases (one query each).
+_DETAIL_PREFETCH = (
+    "evidence",
+    "express_claims",
+    # Oldest first, as the refund's story reads (the model's default order is the staff queue's).
+    Prefetch("interventions", queryset=Intervention.objects.order_by("applied_at", "id")),
+)
 
 
 def _with_refundable(queryset: QuerySet[RefundRequest]) -> QuerySet[RefundRequest]:
@@ -56,7 +61,7 @@ def refunds_for_merchant(user: Any) -> QuerySet[RefundRequest]:
 
 
 def with_refund_details(queryset: QuerySet[RefundRequest]) -> QuerySet[RefundRequest]:
-    """Load what a detail view shows besides the row: evidence, express claims, intervention hand-offs."""
+    """Load what a detail view shows besides the row: evidence, express claims, intervention cases."""
     return queryset.prefetch_related(*_DETAIL_PREFETCH)
 
 

@@ -23,8 +23,6 @@ from disputes.models import (
     AdvanceState,
     BuyerPointsEntry,
     EntryKind,
-    HandoffStatus,
-    InterventionHandoff,
     MerchantAccountEntry,
     OrderItem,
     RefundRequest,
@@ -199,8 +197,8 @@ def intervention_open(
     goods; staff from the phone or online-chat channel (or 小二 escalation) on a party's behalf.
 
     Refuses claims outside the rules (422 with a reason): virtual goods before 3 days after the refund
-    request, a merchant without a refusal of goods, a second open case on the item. An open hand-off or
-    refusal clock on the refund stops. Raises InterventionNotAllowed, NotFound, ValidationFailed.
+    request, a merchant without a refusal of goods, a second open case on the item (intervention_exists).
+    The refusal clock on the refund stops. Raises InterventionNotAllowed, DomainError, NotFound, ValidationFailed.
     """
     if ground not in Ground.values:
         raise ValidationFailed(f"ground must be one of {', '.join(Ground.values)}.", code="invalid_ground")
@@ -279,9 +277,6 @@ def intervention_open(
             refund.intervention_requested_at = timezone.now()
             refund.due_at, refund.due_action = None, ""
             refund.save(update_fields=["intervention_requested_at", "due_at", "due_action"])
-            InterventionHandoff.objects.filter(refund=refund, status=HandoffStatus.OPEN).update(
-                status=HandoffStatus.TAKEN
-            )
         notify_after_commit("intervention.opened", case="intervention", case_id=case.pk)
     return case
 

@@ -1,5 +1,5 @@
 """Refund and after-sales services (退款/售后): apply, agree, refuse, modify, cancel, return shipping, goods
-receipt, instant-refund advances, express rights protection (极速维权) and the hand-off to intervention."""
+receipt, instant-refund advances, express rights protection (极速维权) and asking for platform intervention."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,15 +25,17 @@ from disputes.models import (
     AdvanceState,
     Buyer,
     CaseState,
+    Channel,
     DueAction,
     ExpressClaim,
     ExpressStatus,
-    HandoffStatus,
-    InterventionHandoff,
+    Ground,
+    Intervention,
     Judgment,
     OrderItem,
     OrderStatus,
     Outcome,
+    Party,
     PlatformAdvanceEntry,
     RefundEvidence,
     RefundReason,
@@ -65,6 +67,17 @@ CASE_PENDING_STATES = (
     CaseState.JUDGED,
     CaseState.APPEALED,
 )
+# The intervention ground (客服介入 grounds, RULES.md section 4) a buyer's request is filed under, by refund reason.
+REASON_GROUNDS = {
+    RefundReason.QUALITY: Ground.QUALITY,
+    RefundReason.DAMAGED: Ground.LOGISTICS_DAMAGED,
+    RefundReason.NOT_AS_DESCRIBED: Ground.FALSE_ADVERTISING,
+    RefundReason.COUNTERFEIT: Ground.COUNTERFEIT,
+    RefundReason.NOT_RECEIVED: Ground.LOGISTICS_LOST,
+    RefundReason.MISSING_PARTS: Ground.QUALITY,
+    RefundReason.NO_REASON: Ground.SERVICE_NOT_HONOURED,
+    RefundReason.OTHER: Ground.SERVICE_NOT_HONOURED,
+}
 
 
 class RefundNotAllowed(DomainError):
@@ -436,7 +449,6 @@ def refund_modify(
         if description is not None:
             refund.description = _text(description, field="description", required=False)
         refund.modify(at=now, by=actor, description="Modified by the buyer after a refusal")
-        InterventionHandoff.objects.filter(refund=refund, status=HandoffStatus.OPEN).update(status=HandoffStatus.TAKEN)
         _reschedule(refund, policies)
         refund.save()
         notify_after_commit("refund.modified", case="refund", case_id=refund.pk)
@@ -602,7 +614,13 @@ def refund_refuse_goods(
     files: list[UploadedFile] | None = None,
     on_behalf_reason: str | None = None,
 ) -> RefundRequest:
-    """The merchant refuses the returned goods. On an express case this opens platform intervention."""
+    """The merchant refuses the returned goods.
+
+    On an express case (极速维权) this opens a platform intervention case at once, as the merchant's, on the
+    ground goods_refused; the intervention service gives it priority 2 because the refund is express. Staff
+    refusing for the merchant file that case on its behalf. Raises what intervention_open raises, and then
+    the refusal is not recorded either.
+    """
     why = _text(reason, field="reason")
     checked = _checked_files(files)
     with transaction.atomic():
@@ -613,12 +631,24 @@ def refund_refuse_goods(
         refund.refuse_goods(at=now, reason=why, by=actor, description=f"Returned goods refused{suffix}: {why}")
         if refund.advance_state == AdvanceState.ADVANCED:
             refund.advance_goods_refused(by=actor, description="Merchant refused the goods after an advance")
-        if refund.express:
-            _open_handoff(
-                refund, actor=actor, role="merchant", reason=f"Express case: merchant refused the goods: {why}"
-            )
         _reschedule(refund, policy_table.load("refund."))
         refund.save()
+        if refund.express:
+            # After the save: the intervention service re-reads the refund and must find the refusal.
+            _open_case(
+                refund,
+                actor=actor,
+                ground=Ground.GOODS_REFUSED,
+                claim=f"Express case: merchant refused the goods: {why}",
+                on_behalf_of=Party.MERCHANT if suffix else None,
+            )
+            # The returned refund shows the clock the case stopped. (A partial refresh_from_db on an FSM model
+            # recurses in django-fsm, hence the plain read.)
+            refund.intervention_requested_at, refund.due_at, refund.due_action = (
+                RefundRequest.objects.filter(pk=refund.pk)
+                .values_list("intervention_requested_at", "due_at", "due_action")
+                .get()
+            )
         _store_files(refund, checked, purpose="goods_refusal", actor=actor)
         notify_after_commit("refund.goods_refused", case="refund", case_id=refund.pk)
     return refund
@@ -637,47 +667,54 @@ def refund_reship(*, actor: Any, refund_id: int, waybill: str, on_behalf_reason:
     return refund
 
 
-def refund_request_intervention(*, actor: Any, refund_id: int, reason: str) -> InterventionHandoff:
-    """Buyer (after a refusal) or merchant (after refusing the goods) asks the platform to intervene.
+def refund_request_intervention(*, actor: Any, refund_id: int, reason: str) -> Intervention:
+    """Buyer (after a refusal) or merchant (after refusing the goods) asks the platform to intervene (客服介入).
 
-    Until the intervention workflow exists this records a hand-off that staff work from a queue;
-    the refusal's automatic close is stopped meanwhile.
+    Opens an intervention case on the refund through intervention_open and returns it. The buyer's case is
+    filed on the ground its refund reason maps to (REASON_GROUNDS), the merchant's on goods_refused; the
+    refusal's automatic close stops while the case is open. Raises InvalidTransition
+    (intervention_not_available) before a refusal, or for a merchant that did not refuse the goods;
+    DomainError (intervention_exists) while a case on the item is open; whatever else intervention_open refuses.
     """
     why = _text(reason, field="reason")
     with transaction.atomic():
         refund = _lock(refund_id)
         buyer, merchant = buyer_of(actor), merchant_of(actor)
         if buyer is not None and buyer.pk == refund.buyer_id:
-            role = "buyer"
+            role, ground = Party.BUYER, REASON_GROUNDS[refund.reason]
         elif merchant is not None and merchant.pk == refund.merchant_id:
-            role = "merchant"
+            role, ground = Party.MERCHANT, Ground.GOODS_REFUSED
         else:
             raise NotFound("No such refund request.", code="refund_not_found")
         if refund.state != RefundState.SELLER_REFUSED:
             raise InvalidTransition("Intervention can be asked for after a refusal.", code="intervention_not_available")
-        if role == "merchant" and not refund.refused_goods:
+        if role == Party.MERCHANT and not refund.refused_goods:
             raise InvalidTransition(
                 "A merchant asks for intervention after refusing returned goods.", code="intervention_not_available"
             )
-        handoff = _open_handoff(refund, actor=actor, role=role, reason=why)
-        refund.save()
-    return handoff
+        return _open_case(refund, actor=actor, ground=ground, claim=why)
 
 
-def _open_handoff(refund: RefundRequest, *, actor: Any, role: str, reason: str) -> InterventionHandoff:
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            handoff = InterventionHandoff.objects.create(
-                refund=refund, requested_by_role=role, reason=reason, priority=refund.express, created_by=actor
-            )
-    except IntegrityError:
-        raise DomainError("Intervention was already requested.", code="intervention_exists") from None
-    refund.intervention_requested_at = now
-    refund.due_at, refund.due_action = None, DueAction.NONE
-    _log(refund, actor=actor, transition="request_intervention", source=refund.state, description=reason[:500])
-    notify_after_commit("refund.intervention_requested", case="refund", case_id=refund.pk)
-    return handoff
+def _open_case(
+    refund: RefundRequest, *, actor: Any, ground: str, claim: str, on_behalf_of: str | None = None
+) -> Intervention:
+    """Open the platform's case on a saved refund and note it in the refund's history. intervention_open
+    stops the refund's clock itself (in the database: reload the refund to see it)."""
+    # Imported here, not at the top: the intervention service reaches back into this module (next_deadline,
+    # _refundable), so module-level imports both ways would be a cycle.
+    from disputes.services.interventions import intervention_open
+
+    # Staff act for a merchant that called in (the admin's on-behalf reason records the call).
+    staff = {"on_behalf_of": on_behalf_of, "channel": Channel.PHONE} if on_behalf_of else {}
+    case = intervention_open(actor=actor, ground=ground, claim=claim, refund_id=refund.pk, **staff)
+    _log(
+        refund,
+        actor=actor,
+        transition="request_intervention",
+        source=refund.state,
+        description=f"{case.number} opened: {claim}"[:500],
+    )
+    return case
 
 
 # --- express rights protection -------------------------------------------------------------------
@@ -786,18 +823,20 @@ def refund_return_signed(*, actor: Any, refund_id: int, signed_at: datetime | No
 
 def refund_uphold_goods_refusal(*, actor: Any, refund_id: int, reason: str) -> RefundRequest:
     """Staff uphold the merchant's refusal of the goods (the merchant wins): the refund closes and a buyer
-    who got an advance is sent a repayment notice with the policy's deadline."""
+    who got an advance is sent a repayment notice with the policy's deadline. Refused (intervention_open)
+    while a platform intervention case on the refund is open: that case's judgment decides instead."""
     why = _text(reason, field="reason")
     _require_staff(actor, "disputes.verify_express_refundrequest")
     with transaction.atomic():
         refund = _lock(refund_id)
         if refund.state != RefundState.SELLER_REFUSED or not refund.refused_goods:
             raise InvalidTransition("Only a refusal of returned goods can be upheld.", code="not_goods_refusal")
+        # An open case decides the refusal (its judgment closes the refund and sends the repayment notice).
+        _require_no_open_case(refund)
         now = timezone.now()
         refund.close(
             at=now, reason="Merchant's refusal of the goods upheld", by=actor, description=f"Refusal upheld: {why}"
         )
-        InterventionHandoff.objects.filter(refund=refund, status=HandoffStatus.OPEN).update(status=HandoffStatus.TAKEN)
         if refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS:
             _repayment_notice(refund, now=now, policies=policy_table.load("refund."))
         refund.due_at, refund.due_action = None, DueAction.NONE

@@ -238,7 +238,7 @@ def populate_cases(n: int) -> dict:
     # Evidence at application, then an express claim with photos.
     claim = express_claimed(buyer, merchant, merchant_user)
     applied(buyer, merchant, refund_type="refund_only", files=[photo("receipt.png"), pdf()])
-    # A refusal the buyer hands to the platform (the legacy hand-off record).
+    # A refusal the buyer takes to the platform: an intervention case on the refund.
     handed = refused(buyer, merchant, merchant_user)
     at(T0 + timedelta(hours=2), refund_request_intervention, actor=buyer.user, refund_id=handed.pk, reason="Help")
     # A return in transit with an instant-refund advance, and one the merchant refused after receiving it.

@@ -16,7 +16,7 @@ from disputes.models import (
     DueAction,
     ExpressClaim,
     ExpressStatus,
-    InterventionHandoff,
+    Intervention,
     MerchantAccountEntry,
     PlatformAdvanceEntry,
     RefundEvidence,
@@ -667,19 +667,22 @@ def test_missing_refund_evidence_is_a_404(client, agent):
     assert client.get("/admin/disputes/refundevidence/999999/download/").status_code == 404
 
 
-# Hand-offs and roles -----------------------------------------------------------------------------------------
+# Intervention cases on a refund, and roles -------------------------------------------------------------------
 
 
-def test_legacy_hand_offs_are_listed_read_only(client, buyer, merchant, merchant_user, agent):
+def test_a_requested_intervention_shows_on_the_refund_as_a_linked_case(client, buyer, merchant, merchant_user, agent):
     refund = refused(buyer, merchant, merchant_user)
     at(T0 + timedelta(hours=2), refund_request_intervention, actor=buyer.user, refund_id=refund.pk, reason="Help")
-    handoff = InterventionHandoff.objects.get()
+    case = Intervention.objects.get()
     client.force_login(agent)
-    response = client.get(reverse("admin:disputes_interventionhandoff_changelist"))
-    assert [h.pk for h in response.context["cl"].result_list] == [handoff.pk]
-    page = client.get(reverse("admin:disputes_interventionhandoff_change", args=[handoff.pk]))
-    assert page.status_code == 200 and page.context["has_change_permission"] is False
-    assert client.get(reverse("admin:disputes_interventionhandoff_add")).status_code == 403
+    response = client.get(reverse("admin:disputes_refundrequest_change", args=[refund.pk]))
+    formsets = {fs.formset.model.__name__: fs for fs in response.context["inline_admin_formsets"]}
+    assert [form.original.pk for form in formsets["Intervention"]] == [case.pk]
+    case_url = f"/admin/disputes/intervention/{case.pk}/change/"
+    assert f'<a href="{case_url}">IV-{case.pk}</a>' in response.content.decode()
+    assert client.get(case_url).status_code == 200
+    # The refund stays in the "intervention requested" queue while the case is open.
+    assert listed(client, queue="intervention") == [refund.pk]
 
 
 def index_perms(client, user) -> dict[str, dict[str, bool]]:
@@ -688,7 +691,7 @@ def index_perms(client, user) -> dict[str, dict[str, bool]]:
     return {m["object_name"].lower(): m["perms"] for m in apps["disputes"]["models"]}
 
 
-REFUND_MODELS = ("refundrequest", "refundevidence", "expressclaim", "interventionhandoff")
+REFUND_MODELS = ("refundrequest", "refundevidence", "expressclaim")
 
 
 @pytest.mark.parametrize("role", ["agent", "senior", "supervisor"])
@@ -697,6 +700,8 @@ def test_every_role_views_the_refund_models_and_none_adds_changes_or_deletes(cli
     for model in REFUND_MODELS:
         assert perms[model]["view"], model
         assert not (perms[model]["add"] or perms[model]["change"] or perms[model]["delete"]), model
+    # The interim hand-off record is gone: intervention cases live in their own admin.
+    assert "interventionhandoff" not in perms
 
 
 # Every button on a request its service refuses: an error message, and nothing changes.

@@ -13,7 +13,7 @@ from disputes.choices import CreditRating, ServiceKind
 from disputes.models import (
     AdvanceState,
     ExpressClaim,
-    InterventionHandoff,
+    Intervention,
     OrderStatus,
     RefundEvidence,
     RefundRequest,
@@ -454,7 +454,7 @@ def test_buyer_cannot_act_on_another_buyers_refund(other_buyer, refused, media_r
     refused.refresh_from_db()
     assert refused.state == RefundState.SELLER_REFUSED
     assert refused.amount_fen == 50_000
-    assert ExpressClaim.objects.count() == 0 and InterventionHandoff.objects.count() == 0
+    assert ExpressClaim.objects.count() == 0 and Intervention.objects.count() == 0
     assert RefundEvidence.objects.count() == 0
 
 
@@ -475,7 +475,7 @@ def test_buyer_list_does_not_query_per_row(buyer, clock, django_assert_max_num_q
 def test_detail_does_not_query_per_evidence_file(buyer, goods, django_assert_max_num_queries):
     refund = apply(buyer, goods, files=[png_upload("a.png"), png_upload("b.png"), png_upload("c.png")])
     api = token_client(buyer.user)
-    # Token + user, buyer, the row, evidence, express claims, hand-offs.
+    # Token + user, buyer, the row, evidence, express claims, intervention cases.
     with django_assert_max_num_queries(6):
         resp = api.get(detail_url(refund.pk))
     assert [e["original_name"] for e in resp.json()["evidence"]] == ["a.png", "b.png", "c.png"]
@@ -677,20 +677,27 @@ def test_buyer_asks_for_intervention_after_a_refusal(buyer, refused, clock):
     resp = api.post(detail_url(refused.pk, "intervention"), {"reason": "The merchant ignores my photos."})
 
     assert resp.status_code == 201, resp.content
-    body = resp.json()
-    handoff = InterventionHandoff.objects.get()
-    assert body["id"] == handoff.pk and handoff.refund_id == refused.pk
-    assert (body["requested_by_role"], body["status"], body["priority"]) == ("buyer", "open", False)
-    assert body["reason"] == "The merchant ignores my photos."
+    case = Intervention.objects.get()
+    assert (case.refund_id, case.applicant, case.claim) == (refused.pk, "buyer", "The merchant ignores my photos.")
+    summary = {
+        "id": case.pk,
+        "number": f"IV-{case.pk}",
+        "state": "applied",
+        "state_label": "Applied (需要客服介入)",
+        "ground": "quality",  # the refund's reason, quality, is the case's ground
+        "applied_at": "2026-03-04T09:00:00+08:00",
+        "priority": 0,
+    }
+    assert resp.json() == summary
     detail = api.get(detail_url(refused.pk)).json()
     assert detail["intervention_requested_at"] == "2026-03-04T09:00:00+08:00"
     assert detail["due_at"] is None
-    assert [i["id"] for i in detail["interventions"]] == [handoff.pk]
+    assert detail["interventions"] == [summary]
 
     again = api.post(detail_url(refused.pk, "intervention"), {"reason": "Again."})
     assert again.status_code == 400
     assert again.json()["code"] == "intervention_exists"
-    assert InterventionHandoff.objects.count() == 1
+    assert Intervention.objects.count() == 1
 
 
 def test_intervention_before_a_refusal_is_not_available(buyer, goods):
@@ -698,4 +705,4 @@ def test_intervention_before_a_refusal_is_not_available(buyer, goods):
     resp = client_for(buyer.user).post(detail_url(refund.pk, "intervention"), {"reason": "Too slow."})
     assert resp.status_code == 409
     assert resp.json()["code"] == "intervention_not_available"
-    assert InterventionHandoff.objects.count() == 0
+    assert Intervention.objects.count() == 0

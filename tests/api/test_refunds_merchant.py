@@ -12,7 +12,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from disputes.choices import CreditRating
-from disputes.models import InterventionHandoff, RefundEvidence, RefundRequest, RefundState
+from disputes.models import Intervention, RefundEvidence, RefundRequest, RefundState
 from disputes.services.refunds import (
     refund_agree,
     refund_apply,
@@ -315,11 +315,66 @@ def test_merchant_refuses_the_goods_then_asks_for_intervention(buyer, merchant, 
     clock.move_to(datetime(2026, 3, 4, 11, 0, tzinfo=BJ))
     resp = api.post(detail_url(refund.pk, "intervention"), {"reason": "Please check the serial number."})
     assert resp.status_code == 201, resp.content
-    assert (resp.json()["requested_by_role"], resp.json()["status"]) == ("merchant", "open")
+    case = Intervention.objects.get()
+    assert (case.refund_id, case.applicant, case.claim) == (refund.pk, "merchant", "Please check the serial number.")
+    summary = {
+        "id": case.pk,
+        "number": f"IV-{case.pk}",
+        "state": "applied",
+        "state_label": "Applied (需要客服介入)",
+        "ground": "goods_refused",
+        "applied_at": "2026-03-04T11:00:00+08:00",
+        "priority": 0,  # not an express refund
+    }
+    assert resp.json() == summary
     detail = api.get(detail_url(refund.pk)).json()
     assert detail["intervention_requested_at"] == "2026-03-04T11:00:00+08:00"
     assert detail["due_at"] is None
-    assert [i["requested_by_role"] for i in detail["interventions"]] == ["merchant"]
+    assert detail["interventions"] == [summary]
+
+    again = api.post(detail_url(refund.pk, "intervention"), {"reason": "Once more."})
+    assert again.status_code == 400
+    assert again.json()["code"] == "intervention_exists"
+    assert Intervention.objects.count() == 1
+
+
+def test_refusing_the_goods_of_an_express_refund_opens_a_priority_case(buyer, merchant, merchant_user, senior, clock):
+    buyer.credit_rating = CreditRating.EXCELLENT
+    buyer.save(update_fields=["credit_rating"])
+    refund = apply(buyer, merchant, reason="damaged")
+    refund_refuse(actor=merchant_user, refund_id=refund.pk, reason="Damaged by the buyer.")
+    claim = refund_express_claim(
+        actor=buyer.user, refund_id=refund.pk, description="Box crushed on arrival.", files=[png_upload()]
+    )
+    refund_express_decide(actor=senior, claim_id=claim.pk, verified=True, reason="Courier photos confirm it.")
+    refund_ship_return(actor=buyer.user, refund_id=refund.pk, carrier="SF", waybill="SF42")
+    clock.move_to(datetime(2026, 3, 4, 10, 0, tzinfo=BJ))
+
+    resp = token_client(merchant_user).post(
+        detail_url(refund.pk, "refuse-goods"), {"reason": "The seal is broken."}, format="multipart"
+    )
+
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    case = Intervention.objects.get()
+    assert (case.refund_id, case.applicant, case.express) == (refund.pk, "merchant", True)
+    assert case.claim == "Express case: merchant refused the goods: The seal is broken."
+    assert body["interventions"] == [
+        {
+            "id": case.pk,
+            "number": f"IV-{case.pk}",
+            "state": "applied",
+            "state_label": "Applied (需要客服介入)",
+            "ground": "goods_refused",
+            "applied_at": "2026-03-04T10:00:00+08:00",
+            "priority": 2,
+        }
+    ]
+    assert (body["state"], body["intervention_requested_at"], body["due_at"]) == (
+        "seller_refused",
+        "2026-03-04T10:00:00+08:00",
+        None,
+    )
 
 
 def test_merchant_intervention_needs_a_refusal_of_the_goods(buyer, merchant, merchant_user):
@@ -328,7 +383,7 @@ def test_merchant_intervention_needs_a_refusal_of_the_goods(buyer, merchant, mer
     resp = token_client(merchant_user).post(detail_url(refund.pk, "intervention"), {"reason": "Decide, please."})
     assert resp.status_code == 409
     assert resp.json()["code"] == "intervention_not_available"
-    assert InterventionHandoff.objects.count() == 0
+    assert Intervention.objects.count() == 0
 
 
 def test_confirming_goods_that_were_not_shipped_is_an_invalid_transition(buyer, merchant, merchant_user):

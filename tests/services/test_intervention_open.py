@@ -11,9 +11,7 @@ from disputes.models import (
     CaseState,
     DueAction,
     EvidenceItem,
-    HandoffStatus,
     Intervention,
-    InterventionHandoff,
     RefundState,
 )
 from disputes.services.interventions import (
@@ -388,17 +386,25 @@ def test_staff_without_the_intervention_permission_cannot_file(buyer, merchant, 
 # --- express cases and the queue ------------------------------------------------------------------
 
 
-def test_an_express_refund_opens_with_priority_2(buyer, merchant, merchant_user, senior):
+def test_an_express_refusal_of_the_goods_opens_the_merchants_case_with_priority_2(
+    buyer, merchant, merchant_user, senior
+):
     refund = express_goods_refused_refund(buyer, merchant, merchant_user, senior)
     assert refund.express and refund.refused_goods
-    handoff = InterventionHandoff.objects.get(refund=refund)
-    assert handoff.status == HandoffStatus.OPEN  # the express refusal of goods asked for intervention at once
-
-    case = open_case(buyer, refund, moment=T0 + timedelta(days=3))
-
-    assert (case.express, case.priority) == (True, 2)
-    handoff.refresh_from_db()
-    assert handoff.status == HandoffStatus.TAKEN
+    # The merchant refused the goods at T0 + 2 days: that opened the case at once, as the merchant's.
+    [case] = Intervention.objects.filter(refund=refund)
+    assert (case.state, case.applicant, case.channel, case.ground) == (
+        CaseState.APPLIED,
+        "merchant",
+        "order_page",
+        "goods_refused",
+    )
+    assert (case.express, case.priority, case.applied_at) == (True, 2, T0 + timedelta(days=2))
+    assert case.claim == "Express case: merchant refused the goods: Different serial number."
+    [log] = case_logs(case)
+    assert (log.transition, log.by) == ("open", merchant_user)
+    # The buyer cannot open a second case beside it.
+    refused_open("intervention_exists", actor=buyer.user, ground="quality", claim="Broken", refund_id=refund.pk)
 
 
 def test_the_queue_puts_express_first_then_senior_then_the_decision_deadline(
@@ -413,15 +419,12 @@ def test_the_queue_puts_express_first_then_senior_then_the_decision_deadline(
         refused_refund(buyer, merchant, merchant_user, start=T0 + timedelta(days=4)),
         moment=T0 + timedelta(days=5),
     )
-    # A 小二 case accepted last, and an express case opened last: both still jump ahead.
+    # A 小二 case accepted last, and an express case the refusal of the goods opened on day 6: both jump ahead.
     senior_case = accepted_case(buyer, merchant, merchant_user, senior, accepted_at=T0 + timedelta(days=6))
     with at(T0 + timedelta(days=6, hours=1)):
         intervention_escalate(actor=senior, case_id=senior_case.pk, reason="Repeat complaint")
-    express = open_case(
-        buyer,
-        express_goods_refused_refund(buyer, merchant, merchant_user, senior, start=T0 + timedelta(days=4)),
-        moment=T0 + timedelta(days=7),
-    )
+    express_refund = express_goods_refused_refund(buyer, merchant, merchant_user, senior, start=T0 + timedelta(days=4))
+    express = Intervention.objects.get(refund=express_refund)
     # Closed cases are not in the queue.
     closed = open_case(
         buyer,

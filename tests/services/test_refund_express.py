@@ -15,14 +15,14 @@ from disputes.models import (
     EntryKind,
     ExpressClaim,
     ExpressStatus,
-    HandoffStatus,
-    InterventionHandoff,
+    Intervention,
     OrderStatus,
     PlatformAdvanceEntry,
     RefundEvidence,
     RefundState,
     RefundType,
 )
+from disputes.services.interventions import intervention_queue
 from disputes.services.refund_sweep import refund_sweep
 from disputes.services.refunds import (
     RefundNotAllowed,
@@ -284,7 +284,9 @@ def test_merchant_refusing_the_goods_opens_a_priority_intervention(excellent, me
     # An ordinary case asked for earlier waits behind the express one.
     other_buyer = f.BuyerFactory()
     ordinary = refused(other_buyer, merchant, merchant_user)
-    call_at(REFUSED, refund_request_intervention, actor=other_buyer.user, refund_id=ordinary.pk, reason="Please look")
+    ordinary_case = call_at(
+        REFUSED, refund_request_intervention, actor=other_buyer.user, refund_id=ordinary.pk, reason="Please look"
+    )
     refund = shipped(excellent, merchant, merchant_user, senior)
     refused_at = bj(2026, 4, 5, 10, 0)
     call_at(refused_at, refund_refuse_goods, actor=merchant_user, refund_id=refund.pk, reason="Leg cut on purpose")
@@ -292,15 +294,24 @@ def test_merchant_refusing_the_goods_opens_a_priority_intervention(excellent, me
     assert (refund.state, refund.refused_goods) == (RefundState.SELLER_REFUSED, True)
     assert refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS
     assert (refund.due_at, refund.intervention_requested_at) == (None, refused_at)
-    handoff = InterventionHandoff.objects.get(refund=refund)
-    assert (handoff.priority, handoff.status, handoff.requested_by_role, handoff.created_by) == (
-        True,
-        HandoffStatus.OPEN,
+    case = Intervention.objects.get(refund=refund)
+    assert (case.applicant, case.ground, case.express, case.priority, case.applied_at) == (
         "merchant",
-        merchant_user,
+        "goods_refused",
+        True,
+        2,
+        refused_at,
     )
-    assert "Leg cut on purpose" in handoff.reason
-    assert list(InterventionHandoff.objects.values_list("refund_id", flat=True)) == [refund.pk, ordinary.pk]
+    assert case.claim == "Express case: merchant refused the goods: Leg cut on purpose"
+    assert [log.by for log in StateLog.objects.for_(case).filter(transition="open")] == [merchant_user]
+    [requested] = logs(refund, "request_intervention")
+    assert (requested.by, requested.description) == (
+        merchant_user,
+        f"IV-{case.pk} opened: Express case: merchant refused the goods: Leg cut on purpose",
+    )
+    # The express case jumps ahead of the ordinary one asked for earlier.
+    assert (ordinary_case.priority, ordinary_case.applicant) == (0, "buyer")
+    assert [c.pk for c in intervention_queue()] == [case.pk, ordinary_case.pk]
     assert refund_sweep(now=refused_at + timedelta(days=30)).total == 0
     assert advances(excellent) == 50_000
 

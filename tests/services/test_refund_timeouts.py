@@ -9,14 +9,15 @@ from django_fsm_log.models import StateLog
 from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from disputes.models import (
     AdvanceState,
+    CaseState,
     DueAction,
     EntryKind,
-    HandoffStatus,
-    InterventionHandoff,
+    Intervention,
     MerchantAccountEntry,
     RefundRequest,
     RefundState,
 )
+from disputes.services.interventions import intervention_withdraw
 from disputes.services.refund_sweep import refund_sweep
 from disputes.services.refunds import (
     refund_agree,
@@ -257,34 +258,54 @@ def test_modifying_after_a_refusal_restarts_the_merchants_deadline(
     assert refund.state == target
 
 
-def test_asking_for_intervention_stops_the_close(buyer, merchant, merchant_user):
+def test_asking_for_intervention_opens_a_case_and_stops_the_close(buyer, merchant, merchant_user):
     refund = _refused(buyer, merchant, merchant_user)
-    handoff = call_at(
-        bj(2026, 4, 2, 12, 0),
+    asked = bj(2026, 4, 2, 12, 0)
+    case = call_at(
+        asked,
         refund_request_intervention,
         actor=buyer.user,
         refund_id=refund.pk,
         reason="The crack was there on delivery",
     )
-    assert (handoff.requested_by_role, handoff.priority, handoff.status) == ("buyer", False, HandoffStatus.OPEN)
+    # A quality refund is taken to the platform on the ground "quality", as the buyer's ordinary case.
+    assert (case.refund_id, case.state, case.applicant, case.ground, case.priority) == (
+        refund.pk,
+        CaseState.APPLIED,
+        "buyer",
+        "quality",
+        0,
+    )
+    assert (case.claim, case.applied_at) == ("The crack was there on delivery", asked)
+    [log] = StateLog.objects.for_(refund).filter(transition="request_intervention")
+    assert (log.by, log.description) == (buyer.user, f"IV-{case.pk} opened: The crack was there on delivery")
     refund.refresh_from_db()
-    assert refund.intervention_requested_at == bj(2026, 4, 2, 12, 0)
+    assert refund.intervention_requested_at == asked
     assert (refund.due_at, refund.due_action) == (None, DueAction.NONE)
     assert refund_sweep(now=bj(2026, 5, 30, 0, 0)).total == 0
     refund.refresh_from_db()
     assert refund.state == RefundState.SELLER_REFUSED
-    # A second request is refused while the first is open.
+    # A second request is refused while the case is open.
     with pytest.raises(DomainError) as caught:
         call_at(
             bj(2026, 4, 3, 12, 0), refund_request_intervention, actor=buyer.user, refund_id=refund.pk, reason="again"
         )
     assert caught.value.code == "intervention_exists"
-    # Modifying instead hands the case back to the merchant: the hand-off is taken and the clock restarts.
+    assert Intervention.objects.count() == 1
+    # Modifying around the open case is refused too: the case decides the refund.
+    with pytest.raises(InvalidTransition) as caught:
+        call_at(bj(2026, 4, 4, 11, 0), refund_modify, actor=buyer.user, refund_id=refund.pk, amount_fen=30_000)
+    assert caught.value.code == "intervention_open"
+    # Once the buyer withdraws the case, modifying hands the request back to the merchant and the clock restarts.
+    call_at(bj(2026, 4, 4, 11, 30), intervention_withdraw, actor=buyer.user, case_id=case.pk)
     call_at(bj(2026, 4, 4, 12, 0), refund_modify, actor=buyer.user, refund_id=refund.pk, amount_fen=30_000)
     refund.refresh_from_db()
-    assert refund.intervention_requested_at is None
+    assert (refund.state, refund.intervention_requested_at, refund.amount_fen) == (
+        RefundState.WAIT_SELLER_AGREE,
+        None,
+        30_000,
+    )
     assert (refund.due_at, refund.due_action) == (bj(2026, 4, 6, 12, 0), DueAction.AGREE)
-    assert InterventionHandoff.objects.get().status == HandoffStatus.TAKEN
 
 
 def test_intervention_is_only_after_a_refusal_and_for_the_parties(buyer, other_buyer, merchant, merchant_user):
@@ -297,7 +318,8 @@ def test_intervention_is_only_after_a_refusal_and_for_the_parties(buyer, other_b
     assert caught.value.code == "intervention_not_available"
     with pytest.raises(NotFound):
         call_at(REFUSED, refund_request_intervention, actor=other_buyer.user, refund_id=refund.pk, reason="me too")
-    assert InterventionHandoff.objects.count() == 0
+    assert Intervention.objects.count() == 0
+    assert not StateLog.objects.for_(refund).filter(transition="request_intervention").exists()
 
 
 # --- the scheduler as a whole ---------------------------------------------------------------------------

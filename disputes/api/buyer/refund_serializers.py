@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from disputes.models import (
     ExpressClaim,
-    InterventionHandoff,
+    Intervention,
     RefundEvidence,
     RefundReason,
     RefundRequest,
@@ -108,13 +108,15 @@ class BuyerRefundExpressClaimSerializer(serializers.ModelSerializer):
 
 
 class BuyerRefundInterventionSerializer(serializers.ModelSerializer):
-    """A request for platform intervention and whether staff have taken it over."""
+    """A platform intervention case (客服介入) on the refund and where it stands; the whole case is read at
+    buyer/interventions/{id}/."""
 
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    number = serializers.CharField(read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
 
     class Meta:
-        model = InterventionHandoff
-        fields = ["id", "requested_by_role", "reason", "priority", "status", "status_label", "created_at"]
+        model = Intervention
+        fields = ["id", "number", "state", "state_label", "ground", "applied_at", "priority"]
         read_only_fields = fields
 
 
@@ -167,11 +169,11 @@ class BuyerRefundListSerializer(serializers.ModelSerializer):
 
 class BuyerRefundDetailSerializer(BuyerRefundListSerializer):
     """Everything the buyer may know about one request: every timestamp, the return address, evidence
-    metadata, express claims and intervention requests."""
+    metadata, express claims and platform intervention cases."""
 
     evidence = BuyerRefundEvidenceSerializer(many=True, read_only=True)
     express_claims = BuyerRefundExpressClaimSerializer(many=True, read_only=True)
-    interventions = BuyerRefundInterventionSerializer(source="handoffs", many=True, read_only=True)
+    interventions = BuyerRefundInterventionSerializer(many=True, read_only=True)
 
     class Meta(BuyerRefundListSerializer.Meta):
         fields = [

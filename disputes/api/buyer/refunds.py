@@ -48,7 +48,7 @@ TAGS = ["buyer: refunds"]
         tags=TAGS,
         summary="Read one of my refund requests",
         description="Every timestamp, the next automatic deadline (`due_at`, `due_action`), the return address, "
-        "what is still refundable, evidence metadata, express claims and intervention requests.",
+        "what is still refundable, evidence metadata, express claims and platform intervention cases.",
         responses={200: BuyerRefundDetailSerializer, **error_responses(401, 403, 404)},
     ),
 )
@@ -62,7 +62,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return RefundRequest.objects.none()
         queryset = refunds_for_buyer(self.request.user)
-        # Only a detail read needs the evidence, claims and hand-offs; actions check scope, then re-read.
+        # Only a detail read needs the evidence, claims and intervention cases; actions check scope, then re-read.
         return with_refund_details(queryset) if self.action == "retrieve" else queryset
 
     def get_serializer_class(self) -> type:
@@ -199,11 +199,13 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         tags=TAGS,
         summary="Ask for platform intervention (客服介入) after a refusal",
-        description="Stops the refusal's automatic close while staff handle the dispute.",
+        description="Opens a platform intervention case on the refund, on the ground its reason maps to, and "
+        "stops the refusal's automatic close while the case is open. A second request while a case on the item "
+        "is open is refused with `intervention_exists`.",
         request=BuyerRefundInterventionCreateSerializer,
         responses={
-            201: OpenApiResponse(BuyerRefundInterventionSerializer, description="Recorded; staff take it over."),
-            **error_responses(400, 401, 403, 404, 409),
+            201: OpenApiResponse(BuyerRefundInterventionSerializer, description="The case opened."),
+            **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
     @action(detail=True, methods=["post"])
@@ -211,7 +213,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         refund = self.get_object()
         form = BuyerRefundInterventionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        handoff = refund_request_intervention(
+        case = refund_request_intervention(
             actor=request.user, refund_id=refund.pk, reason=form.validated_data["reason"]
         )
-        return Response(BuyerRefundInterventionSerializer(handoff).data, status=status.HTTP_201_CREATED)
+        return Response(BuyerRefundInterventionSerializer(case).data, status=status.HTTP_201_CREATED)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from disputes.models import ExpressClaim, InterventionHandoff, RefundEvidence, RefundRequest
+from disputes.models import ExpressClaim, Intervention, RefundEvidence, RefundRequest
 from disputes.services.refunds import MAX_FILES, MAX_TEXT
 
 FILES_HELP = (
@@ -65,13 +65,15 @@ class MerchantRefundExpressClaimSerializer(serializers.ModelSerializer):
 
 
 class MerchantRefundInterventionSerializer(serializers.ModelSerializer):
-    """A request for platform intervention and whether staff have taken it over."""
+    """A platform intervention case (客服介入) on the refund and where it stands; the whole case is read at
+    merchant/interventions/{id}/."""
 
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    number = serializers.CharField(read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
 
     class Meta:
-        model = InterventionHandoff
-        fields = ["id", "requested_by_role", "reason", "priority", "status", "status_label", "created_at"]
+        model = Intervention
+        fields = ["id", "number", "state", "state_label", "ground", "applied_at", "priority"]
         read_only_fields = fields
 
 
@@ -124,11 +126,11 @@ class MerchantRefundListSerializer(serializers.ModelSerializer):
 
 
 class MerchantRefundDetailSerializer(MerchantRefundListSerializer):
-    """One request in full: timestamps, return logistics, evidence metadata, express claims, interventions."""
+    """One request in full: timestamps, return logistics, evidence metadata, express claims, intervention cases."""
 
     evidence = MerchantRefundEvidenceSerializer(many=True, read_only=True)
     express_claims = MerchantRefundExpressClaimSerializer(many=True, read_only=True)
-    interventions = MerchantRefundInterventionSerializer(source="handoffs", many=True, read_only=True)
+    interventions = MerchantRefundInterventionSerializer(many=True, read_only=True)
 
     class Meta(MerchantRefundListSerializer.Meta):
         fields = [

@@ -75,7 +75,7 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         if getattr(self, "swagger_fake_view", False):
             return RefundRequest.objects.none()
         queryset = refunds_for_merchant(self.request.user)
-        # Only a detail read needs the evidence, claims and hand-offs; actions check scope, then re-read.
+        # Only a detail read needs the evidence, claims and intervention cases; actions check scope, then re-read.
         return with_refund_details(queryset) if self.action == "retrieve" else queryset
 
     def get_serializer_class(self) -> type:
@@ -147,10 +147,11 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(
         tags=TAGS,
         summary="Refuse the returned goods, with a reason and evidence",
-        description="On an express case this opens platform intervention at once; otherwise the merchant may ask "
-        "for it. One bad file refuses the whole call; nothing is stored then.",
+        description="On an express case this opens a platform intervention case at once (listed in the detail's "
+        "`interventions`); otherwise the merchant may ask for one. One bad file refuses the whole call; nothing is "
+        "stored then.",
         request={"multipart/form-data": MerchantRefundRefuseSerializer},
-        responses={200: MerchantRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MerchantRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409, 422)},
     )
     @action(
         detail=True,
@@ -188,10 +189,12 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(
         tags=TAGS,
         summary="Ask for platform intervention (客服介入) after refusing the goods",
+        description="Opens a platform intervention case on the refund (ground `goods_refused`). A second request "
+        "while a case on the item is open is refused with `intervention_exists`.",
         request=MerchantRefundInterventionCreateSerializer,
         responses={
-            201: OpenApiResponse(MerchantRefundInterventionSerializer, description="Recorded; staff take it over."),
-            **error_responses(400, 401, 403, 404, 409),
+            201: OpenApiResponse(MerchantRefundInterventionSerializer, description="The case opened."),
+            **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
     @action(detail=True, methods=["post"])
@@ -199,7 +202,7 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         refund = self.get_object()
         form = MerchantRefundInterventionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        handoff = refund_request_intervention(
+        case = refund_request_intervention(
             actor=request.user, refund_id=refund.pk, reason=form.validated_data["reason"]
         )
-        return Response(MerchantRefundInterventionSerializer(handoff).data, status=status.HTTP_201_CREATED)
+        return Response(MerchantRefundInterventionSerializer(case).data, status=status.HTTP_201_CREATED)
