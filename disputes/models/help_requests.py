@@ -50,9 +50,12 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
     order_item = models.ForeignKey(
         OrderItem, on_delete=models.PROTECT, related_name="help_requests", verbose_name=_("order item")
     )
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="help_requests", verbose_name=_("buyer"))
+    # buyer, merchant and provider are indexed by the composite indexes that lead with them (Meta).
+    buyer = models.ForeignKey(
+        Buyer, on_delete=models.PROTECT, related_name="help_requests", verbose_name=_("buyer"), db_index=False
+    )
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="help_requests", verbose_name=_("merchant")
+        Merchant, on_delete=models.PROTECT, related_name="help_requests", verbose_name=_("merchant"), db_index=False
     )
     provider = models.ForeignKey(
         ServiceProvider,
@@ -61,6 +64,7 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="help_requests",
         verbose_name=_("service provider"),
+        db_index=False,
         help_text=_("Empty when the merchant serves the request itself."),
     )
     service_kind = models.CharField(_("service"), max_length=32, choices=ServiceKind.choices)

@@ -33,7 +33,11 @@ class Violation(models.Model):
     """A merchant violation: what was missed, what it cost, and whether it counts against the shop."""
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="violations", verbose_name=_("merchant")
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="violations",
+        verbose_name=_("merchant"),
+        db_index=False,  # the (merchant, status, occurred_at) index serves it
     )
     buyer = models.ForeignKey(
         Buyer, on_delete=models.PROTECT, related_name="violations", verbose_name=_("compensated buyer")
@@ -59,7 +63,7 @@ class Violation(models.Model):
     # (case, rule, occurrence): a sweep that runs twice finds the record already there.
     idempotency_key = models.CharField(_("idempotency key"), max_length=160, unique=True)
     occurred_at = models.DateTimeField(_("occurred at"))
-    status = models.CharField(_("status"), max_length=16, choices=ViolationStatus.choices, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=ViolationStatus.choices)
     score_points = models.PositiveSmallIntegerField(
         _("score points deducted when counted"),
         help_text=_("Deducted from the merchant's score only when counted."),
@@ -76,6 +80,7 @@ class Violation(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("decided by"),
+        db_index=False,
     )
 
     class Meta:

@@ -2,12 +2,13 @@
 exactly once, hold for force majeure, and the scheduler's sweep that applies all of it in bulk."""
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_fsm_log.models import StateLog
@@ -70,6 +71,10 @@ class SweepResult:
     def as_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def add(self, other: "SweepResult") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass
 class _Batch:
@@ -113,7 +118,7 @@ def _penalty_entries(
     content_type: ContentType,
 ) -> tuple[BuyerPointsEntry, MerchantAccountEntry]:
     key = penalty_key(request_id, deadline)
-    label = "1-hour solution" if deadline == DeadlineKind.SOLUTION else "48-hour resolution"
+    buyer_memo, merchant_memo = _memos(request_id, deadline)
     common = {
         "kind": _ENTRY_KIND[DeadlineKind(deadline)],
         "idempotency_key": key,
@@ -124,20 +129,22 @@ def _penalty_entries(
     }
     # 100 points = 1 元 = 100 fen: the merchant is charged in fen what the buyer gets in points.
     return (
-        BuyerPointsEntry(buyer_id=buyer_id, amount=points, memo=f"HR-{request_id} {label} deadline missed", **common),
-        MerchantAccountEntry(
-            merchant_id=merchant_id,
-            amount=-points,
-            memo=f"HR-{request_id} {label} penalty to buyer",
-            **common,
-        ),
+        BuyerPointsEntry(buyer_id=buyer_id, amount=points, memo=buyer_memo, **common),
+        MerchantAccountEntry(merchant_id=merchant_id, amount=-points, memo=merchant_memo, **common),
     )
 
 
-def _build_misses(
-    rows: Iterable[MissRow], deadline: str, *, policies: PolicySnapshot, actor: Any, now: datetime
-) -> _Batch:
-    rows = list(rows)
+@dataclass(frozen=True)
+class _Decision:
+    """What one miss costs and whether it is paid now: the one place the money rules are applied."""
+
+    row: MissRow
+    points: int
+    basis: str
+    status: str
+
+
+def _decide(rows: list[MissRow], deadline: str, *, policies: PolicySnapshot) -> list[_Decision]:
     claims = dict(
         ForceMajeureClaim.objects.filter(
             help_request_id__in=[r.id for r in rows],
@@ -145,24 +152,44 @@ def _build_misses(
             status__in=[ClaimStatus.PENDING, ClaimStatus.APPROVED],
         ).values_list("help_request_id", "status")
     )
-    content_type = ContentType.objects.get_for_model(HelpRequest)
-    score = policies.int("violation.breach_of_promise_points")
-    batch = _Batch()
+    decisions = []
     for row in rows:
         points, basis = _amount(row, deadline, policies)
         claim = claims.get(row.id)
         if claim == ClaimStatus.PENDING:
-            status, batch.held = ViolationStatus.HELD, batch.held + 1
+            status = ViolationStatus.HELD
         elif claim == ClaimStatus.APPROVED:
-            status, batch.exempted = ViolationStatus.EXEMPTED, batch.exempted + 1
+            status = ViolationStatus.EXEMPTED
         else:
             status = ViolationStatus.NOT_COUNTED
+        decisions.append(_Decision(row, points, str(basis), str(status)))
+    return decisions
+
+
+def _memos(request_id: int, deadline: str) -> tuple[str, str]:
+    label = "1-hour solution" if deadline == DeadlineKind.SOLUTION else "48-hour resolution"
+    return f"HR-{request_id} {label} deadline missed", f"HR-{request_id} {label} penalty to buyer"
+
+
+def _build_misses(
+    rows: Iterable[MissRow], deadline: str, *, policies: PolicySnapshot, actor: Any, now: datetime
+) -> _Batch:
+    content_type = ContentType.objects.get_for_model(HelpRequest)
+    score = policies.int("violation.breach_of_promise_points")
+    batch = _Batch()
+    for d in _decide(list(rows), deadline, policies=policies):
+        row = d.row
+        if d.status == ViolationStatus.HELD:
+            batch.held += 1
+        elif d.status == ViolationStatus.EXEMPTED:
+            batch.exempted += 1
+        else:
             buyer_entry, merchant_entry = _penalty_entries(
                 request_id=row.id,
                 buyer_id=row.buyer_id,
                 merchant_id=row.merchant_id,
                 deadline=deadline,
-                points=points,
+                points=d.points,
                 occurred_at=row.due_at,
                 actor=actor,
                 content_type=content_type,
@@ -178,10 +205,10 @@ def _build_misses(
                 deadline=deadline,
                 idempotency_key=violation_key(row.id, deadline),
                 occurred_at=row.due_at,
-                status=status,
+                status=d.status,
                 score_points=score,
-                compensation_points=points,
-                penalty_basis=basis,
+                compensation_points=d.points,
+                penalty_basis=d.basis,
                 created_at=now,
             )
         )
@@ -320,6 +347,11 @@ def _sweep_misses(
             "resolution_due_at__lte": now,
         }
         due_field = "resolution_due_at"
+    if connection.vendor == "postgresql":
+        _sweep_misses_pg(
+            deadline=deadline, now=now, actor=actor, policies=policies, batch_size=batch_size, result=result
+        )
+        return
     while True:
         with transaction.atomic():
             rows = [
@@ -350,6 +382,127 @@ def _sweep_misses(
             result.credits += _write(batch)
             result.held += batch.held
             result.exempted += batch.exempted
+            if deadline == DeadlineKind.SOLUTION:
+                result.solution_misses += len(rows)
+            else:
+                result.resolution_misses += len(rows)
+        if len(rows) < batch_size:
+            return
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# PostgreSQL: one statement takes the due rows (skipping rows another sweep holds), marks them
+# missed and returns them; the filter is the partial index's own condition.
+_PG_MARK = {
+    DeadlineKind.SOLUTION: """
+        WITH due AS (
+            SELECT id FROM {help} WHERE state = %(dispatched)s AND solution_breached_at IS NULL
+              AND solution_due_at IS NOT NULL AND solution_due_at <= %(now)s
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+        UPDATE {help} h SET solution_breached_at = h.solution_due_at FROM due WHERE h.id = due.id
+        RETURNING h.id, h.buyer_id, h.merchant_id, h.solution_due_at, h.service_kind, h.item_price_fen,
+                  h.solution_given_at""",
+    DeadlineKind.RESOLUTION: """
+        WITH due AS (
+            SELECT id FROM {help} WHERE state IN (%(dispatched)s, %(solution_given)s)
+              AND resolution_breached_at IS NULL AND resolution_due_at <= %(now)s
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+        UPDATE {help} h SET resolution_breached_at = h.resolution_due_at, followup_queued_at = %(now)s
+        FROM due WHERE h.id = due.id
+        RETURNING h.id, h.buyer_id, h.merchant_id, h.resolution_due_at, h.service_kind, h.item_price_fen,
+                  h.solution_given_at""",
+}
+
+# PostgreSQL: the violation and both ledger rows of a whole batch in one statement, from arrays the
+# Python rules computed. The unique keys make a replay insert nothing.
+_PG_WRITE = """
+    WITH src AS (
+        SELECT * FROM unnest(%(ids)s::bigint[], %(buyers)s::bigint[], %(merchants)s::bigint[],
+                             %(due)s::timestamptz[], %(points)s::bigint[], %(basis)s::text[], %(status)s::text[],
+                             %(vkeys)s::text[], %(pkeys)s::text[], %(bmemos)s::text[], %(mmemos)s::text[])
+            AS s(id, buyer_id, merchant_id, due_at, points, basis, status, vkey, pkey, bmemo, mmemo)
+    ), violations AS (
+        INSERT INTO {violation} (merchant_id, buyer_id, kind, help_request_id, deadline, idempotency_key,
+            occurred_at, status, score_points, compensation_points, penalty_basis, note, created_at)
+        SELECT merchant_id, buyer_id, %(vkind)s, id, %(deadline)s, vkey, due_at, status, %(score)s, points, basis,
+               '', %(now)s
+        FROM src ON CONFLICT (idempotency_key) DO NOTHING
+    ), buyer_entries AS (
+        INSERT INTO {points} (buyer_id, amount, kind, idempotency_key, source_type_id, source_id, memo,
+            occurred_at, created_at, created_by_id)
+        SELECT buyer_id, points, %(ekind)s, pkey, %(ct)s, id, bmemo, due_at, %(now)s, %(actor)s
+        FROM src WHERE status = %(paid)s ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1
+    ), merchant_entries AS (
+        INSERT INTO {account} (merchant_id, amount, kind, idempotency_key, source_type_id, source_id, memo,
+            occurred_at, created_at, created_by_id)
+        SELECT merchant_id, -points, %(ekind)s, pkey, %(ct)s, id, mmemo, due_at, %(now)s, %(actor)s
+        FROM src WHERE status = %(paid)s ON CONFLICT (idempotency_key) DO NOTHING
+    )
+    SELECT count(*) FROM buyer_entries"""
+
+
+def _sweep_misses_pg(
+    *, deadline: str, now: datetime, actor: Any, policies: PolicySnapshot, batch_size: int, result: SweepResult
+) -> None:
+    """The same rules as the portable path, written set-based: 20,000 misses cost two statements per batch
+    instead of 60,000 model instances (see benchmark_help_sweep)."""
+    tables = {
+        "help": _table(HelpRequest),
+        "violation": _table(Violation),
+        "points": _table(BuyerPointsEntry),
+        "account": _table(MerchantAccountEntry),
+    }
+    mark_sql = _PG_MARK[DeadlineKind(deadline)].format(**tables)
+    write_sql = _PG_WRITE.format(**tables)
+    fixed = {
+        "vkind": str(ViolationKind.BREACH_OF_PROMISE),
+        "deadline": str(deadline),
+        "score": policies.int("violation.breach_of_promise_points"),
+        "now": now,
+        "ekind": str(_ENTRY_KIND[DeadlineKind(deadline)]),
+        "ct": ContentType.objects.get_for_model(HelpRequest).pk,
+        "actor": actor.pk,
+        "paid": str(ViolationStatus.NOT_COUNTED),
+    }
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                mark_sql,
+                {
+                    "now": now,
+                    "limit": batch_size,
+                    "dispatched": str(HelpState.DISPATCHED),
+                    "solution_given": str(HelpState.SOLUTION_GIVEN),
+                },
+            )
+            rows = [MissRow(*values) for values in cursor.fetchall()]
+            if not rows:
+                return
+            decisions = _decide(rows, deadline, policies=policies)
+            memos = [_memos(d.row.id, deadline) for d in decisions]
+            cursor.execute(
+                write_sql,
+                {
+                    **fixed,
+                    "ids": [d.row.id for d in decisions],
+                    "buyers": [d.row.buyer_id for d in decisions],
+                    "merchants": [d.row.merchant_id for d in decisions],
+                    "due": [d.row.due_at for d in decisions],
+                    "points": [d.points for d in decisions],
+                    "basis": [d.basis for d in decisions],
+                    "status": [d.status for d in decisions],
+                    "vkeys": [violation_key(d.row.id, deadline) for d in decisions],
+                    "pkeys": [penalty_key(d.row.id, deadline) for d in decisions],
+                    "bmemos": [m[0] for m in memos],
+                    "mmemos": [m[1] for m in memos],
+                },
+            )
+            result.credits += cursor.fetchone()[0]
+            result.held += sum(d.status == ViolationStatus.HELD for d in decisions)
+            result.exempted += sum(d.status == ViolationStatus.EXEMPTED for d in decisions)
             if deadline == DeadlineKind.SOLUTION:
                 result.solution_misses += len(rows)
             else:
@@ -402,10 +555,41 @@ def help_sweep(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH) 
     policies = policy_table.load()
     result = SweepResult()
     result.dispatched = _sweep_dispatch(now=now, actor=actor, batch_size=batch_size)
-    for deadline in (DeadlineKind.SOLUTION, DeadlineKind.RESOLUTION):
-        _sweep_misses(deadline=deadline, now=now, actor=actor, policies=policies, batch_size=batch_size, result=result)
+    deadlines = (DeadlineKind.SOLUTION, DeadlineKind.RESOLUTION)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The two deadlines' rows are written by two database sessions at once: the work is in
+        # PostgreSQL, and the machine has two cores. It is safe for the same reasons concurrent sweeps
+        # are (row locks, SKIP LOCKED, unique keys). A request due for both after a long outage, held by
+        # one step, is skipped by the other and recorded by the next sweep, still dated at its deadline.
+        with ThreadPoolExecutor(max_workers=len(deadlines)) as pool:
+            parts = list(
+                pool.map(
+                    lambda deadline: _misses_in_own_session(
+                        deadline=deadline, now=now, actor=actor, policies=policies, batch_size=batch_size
+                    ),
+                    deadlines,
+                )
+            )
+        for part in parts:
+            result.add(part)
+    else:
+        for deadline in deadlines:
+            _sweep_misses(
+                deadline=deadline, now=now, actor=actor, policies=policies, batch_size=batch_size, result=result
+            )
     result.confirmed = _sweep_confirm(now=now, actor=actor, batch_size=batch_size)
     return result
+
+
+def _misses_in_own_session(
+    *, deadline: str, now: datetime, actor: Any, policies: PolicySnapshot, batch_size: int
+) -> SweepResult:
+    part = SweepResult()
+    try:
+        _sweep_misses(deadline=deadline, now=now, actor=actor, policies=policies, batch_size=batch_size, result=part)
+    finally:
+        connection.close()  # this thread's own connection
+    return part
 
 
 def release_held_penalty(*, request: HelpRequest, deadline: str, approve: bool, actor: Any, now: datetime) -> None:

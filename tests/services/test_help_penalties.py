@@ -308,3 +308,24 @@ def test_concurrent_sweeps_credit_once():
     for buyer in buyers:
         assert points(buyer) == 20 * (5000 + 30_000)
     assert account(merchant) == -60 * (5000 + 30_000)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_sweep_after_a_long_outage_records_both_misses_dated_at_their_deadlines():
+    """Outside a transaction, PostgreSQL sweeps the two deadlines in two sessions at once. A request due for
+    both may be held by one step while the other passes it by; the next sweep records it."""
+    city = f.CityFactory(name="杭州")
+    buyer = f.BuyerFactory()
+    order = f.OrderFactory(buyer=buyer, city=city.name)
+    request = raised_and_dispatched(T0, buyer=buyer, item=f.OrderItemFactory(order=order))
+    first = help_sweep(now=T0 + timedelta(days=3))
+    second = help_sweep(now=T0 + timedelta(days=3, minutes=1))
+    assert first.solution_misses + second.solution_misses == 1
+    assert first.resolution_misses + second.resolution_misses == 1
+    assert first.credits + second.credits == 2
+    dates = sorted(BuyerPointsEntry.objects.filter(buyer=buyer).values_list("occurred_at", flat=True))
+    assert dates == [T0 + timedelta(hours=1), T0 + timedelta(hours=48)]
+    assert help_sweep(now=T0 + timedelta(days=4)).credits == 0
+    request.refresh_from_db()
+    assert request.solution_breached_at and request.resolution_breached_at
