@@ -3,7 +3,7 @@ and make the ledgers append-only in the database itself."""
 
 from django.db import migrations
 
-LEDGER_TABLES = ("disputes_buyerpointsentry", "disputes_merchantaccountentry", "disputes_platformadvanceentry")
+from disputes.ledger_triggers import drop_append_only_triggers, install_append_only_triggers
 
 
 def seed_policies(apps, schema_editor):
@@ -31,42 +31,6 @@ def create_roles(apps, schema_editor):
     sync_roles(apps)
 
 
-def append_only_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for table in LEDGER_TABLES:
-        if vendor == "postgresql":
-            schema_editor.execute(
-                f"""
-                CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
-                BEGIN
-                    RAISE EXCEPTION 'ledger % is append-only: % refused', TG_TABLE_NAME, TG_OP
-                        USING ERRCODE = 'integrity_constraint_violation';
-                END;
-                $$ LANGUAGE plpgsql;
-                CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
-                    FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
-                """,
-                params=None,  # the body's % are PL/pgSQL placeholders, not driver parameters
-            )
-        elif vendor == "sqlite":
-            # Updates only: SQLite test teardown empties tables with DELETE, and the ORM
-            # already refuses deletes.
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'ledger {table} is append-only'); END;"
-            )
-
-
-def drop_append_only_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for table in LEDGER_TABLES:
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table};")
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_append_only();")
-        elif vendor == "sqlite":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update;")
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("disputes", "0001_initial"),
@@ -80,5 +44,5 @@ class Migration(migrations.Migration):
         migrations.RunPython(seed_policies, migrations.RunPython.noop),
         migrations.RunPython(create_system_user, migrations.RunPython.noop),
         migrations.RunPython(create_roles, migrations.RunPython.noop),
-        migrations.RunPython(append_only_triggers, drop_append_only_triggers),
+        migrations.RunPython(install_append_only_triggers, drop_append_only_triggers),
     ]
