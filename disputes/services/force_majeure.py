@@ -18,7 +18,8 @@ from disputes.models import (
 )
 from disputes.notifications import notify_after_commit
 from disputes.services.help_penalties import release_held_penalty
-from disputes.services.help_requests import _clean_text, _lock, _require_responsible
+from disputes.services.help_requests import _lock, _require_responsible
+from disputes.services.inputs import clean_text
 
 MAX_FILES = 10
 
@@ -44,7 +45,7 @@ def help_force_majeure_claim(
         raise ValidationFailed(
             f"category must be one of {', '.join(ForceMajeureCategory.values)}.", code="invalid_category"
         )
-    text = _clean_text(note, field="note")
+    text = clean_text(note, field="note")
     files = list(files or [])
     if len(files) > MAX_FILES:
         raise ValidationFailed(f"At most {MAX_FILES} evidence files.", code="too_many_files")
@@ -94,7 +95,7 @@ def help_force_majeure_claim(
 
 def help_force_majeure_decide(*, actor: Any, claim_id: int, approve: bool, reason: str) -> ForceMajeureClaim:
     """Staff approve (penalty voided) or reject (penalty credited, dated at the miss) a pending claim."""
-    why = _clean_text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.decide_forcemajeureclaim"):
         raise Forbidden("Only senior staff may decide force-majeure claims.", code="staff_permission_required")
     with transaction.atomic():

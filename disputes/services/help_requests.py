@@ -25,6 +25,7 @@ from disputes.models import (
 )
 from disputes.notifications import notify_after_commit
 from disputes.services.help_penalties import record_misses_for
+from disputes.services.inputs import clean_text
 
 MAX_TEXT = 2000
 
@@ -41,15 +42,6 @@ class NotEligible(DomainError):
     """The order item cannot carry a one-click help request; the message says why."""
 
     status = 422
-
-
-def _clean_text(value: str | None, *, field: str, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{field} is required.", code=f"{field}_required")
-    if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"{field} is at most {MAX_TEXT} characters.", code=f"{field}_too_long")
-    return text
 
 
 def _lock(request_id: int) -> HelpRequest:
@@ -138,7 +130,7 @@ def help_request_raise(
         raise ValidationFailed(
             f"anomaly_kind must be one of {', '.join(AnomalyKind.values)}.", code="invalid_anomaly_kind"
         )
-    text = _clean_text(description, field="description")
+    text = clean_text(description, field="description")
     with transaction.atomic():
         item = (
             OrderItem.objects.select_related("order", "product")
@@ -249,7 +241,7 @@ def help_request_give_solution(
     A solution given after the 1-hour deadline records the miss first (the same way the
     sweep does), so a late answer is never a way out of the penalty.
     """
-    solution = _clean_text(text, field="solution")
+    solution = clean_text(text, field="solution")
     with transaction.atomic():
         request = _lock(request_id)
         role = _require_responsible(actor, request)
@@ -279,7 +271,7 @@ def help_request_mark_resolved(*, actor: Any, request_id: int, note: str) -> Hel
 
     The buyer confirms or objects; without either, the sweep confirms after the policy delay.
     """
-    resolution = _clean_text(note, field="note")
+    resolution = clean_text(note, field="note")
     with transaction.atomic():
         request = _lock(request_id)
         role = _require_responsible(actor, request)
@@ -313,7 +305,7 @@ def help_request_confirm(*, actor: Any, request_id: int) -> HelpRequest:
 
 def help_request_object(*, actor: Any, request_id: int, text: str) -> HelpRequest:
     """The buyer objects to the resolution; the request goes to staff, who rule on it."""
-    objection = _clean_text(text, field="objection")
+    objection = clean_text(text, field="objection")
     with transaction.atomic():
         request = _lock(request_id)
         _require_buyer(actor, request)
@@ -336,7 +328,7 @@ def help_request_rule_objection(*, actor: Any, request_id: int, resolved: bool, 
     A reopened request runs its 48-hour clock again from the original deadline: if that
     has passed, the next sweep records the miss dated at the deadline.
     """
-    why = _clean_text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     with transaction.atomic():
         request = _lock(request_id)
         name = "uphold_resolution" if resolved else "reopen"
@@ -352,7 +344,7 @@ def help_request_rule_objection(*, actor: Any, request_id: int, resolved: bool, 
 
 def help_request_close(*, actor: Any, request_id: int, reason: str) -> HelpRequest:
     """Staff close a request that needs no more work (e.g. the buyer withdrew by phone)."""
-    why = _clean_text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     with transaction.atomic():
         request = _lock(request_id)
         _require(request, "close", "This request cannot be closed")
@@ -364,7 +356,7 @@ def help_request_close(*, actor: Any, request_id: int, reason: str) -> HelpReque
 
 def help_request_record_followup(*, actor: Any, request_id: int, note: str) -> HelpRequest:
     """Staff record the 48-hour follow-up call with the buyer; it leaves the follow-up queue."""
-    text = _clean_text(note, field="note")
+    text = clean_text(note, field="note")
     with transaction.atomic():
         request = _lock(request_id)
         if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.record_solution_helprequest"):

@@ -50,6 +50,7 @@ from disputes.models.interventions import (
     Tier,
 )
 from disputes.notifications import notify_after_commit
+from disputes.services.inputs import clean_text
 from disputes.services.ledger import ledger_post, ledger_reverse
 from disputes.services.refund_money import RefundRow, refund_paid
 
@@ -68,12 +69,7 @@ class InterventionNotAllowed(DomainError):
 
 
 def _text(value: str | None, *, field: str, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{field} is required.", code=f"{field}_required")
-    if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"{field} is at most {MAX_TEXT} characters.", code=f"{field}_too_long")
-    return text
+    return clean_text(value, field=field, required=required, max_length=MAX_TEXT)  # claims run longer
 
 
 def _lock(case_id: int) -> Intervention:

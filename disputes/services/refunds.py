@@ -45,6 +45,7 @@ from disputes.models import (
 )
 from disputes.notifications import notify_after_commit
 from disputes.policies import PolicySnapshot
+from disputes.services.inputs import clean_text
 from disputes.services.ledger import ledger_balance
 from disputes.services.refund_money import (
     ADVANCE_OUTSTANDING,
@@ -87,15 +88,6 @@ class RefundNotAllowed(DomainError):
 
 
 # --- small helpers -------------------------------------------------------------------------------
-
-
-def _text(value: str | None, *, field: str, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{field} is required.", code=f"{field}_required")
-    if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"{field} is at most {MAX_TEXT} characters.", code=f"{field}_too_long")
-    return text
 
 
 def _checked_files(files: list[UploadedFile] | None) -> list[tuple[UploadedFile, Any]]:
@@ -144,7 +136,7 @@ def _merchant_or_staff(actor: Any, refund: RefundRequest, on_behalf_reason: str 
     if merchant is not None and merchant.pk == refund.merchant_id:
         return ""
     if getattr(actor, "is_staff", False) and actor.has_perm("disputes.act_on_behalf_refundrequest"):
-        reason = _text(on_behalf_reason, field="on_behalf_reason")
+        reason = clean_text(on_behalf_reason, field="on_behalf_reason")
         return f" (by staff on the merchant's behalf: {reason})"
     raise NotFound("No such refund request.", code="refund_not_found")
 
@@ -154,7 +146,7 @@ def _buyer_or_staff(actor: Any, refund: RefundRequest, on_behalf_reason: str | N
     if buyer is not None and buyer.pk == refund.buyer_id:
         return ""
     if getattr(actor, "is_staff", False) and actor.has_perm("disputes.act_on_behalf_refundrequest"):
-        reason = _text(on_behalf_reason, field="on_behalf_reason")
+        reason = clean_text(on_behalf_reason, field="on_behalf_reason")
         return f" (by staff on the buyer's behalf: {reason})"
     raise NotFound("No such refund request.", code="refund_not_found")
 
@@ -317,7 +309,7 @@ def refund_apply(
         raise ValidationFailed(f"refund_type must be one of {', '.join(RefundType.values)}.", code="invalid_type")
     if reason not in RefundReason.values:
         raise ValidationFailed(f"reason must be one of {', '.join(RefundReason.values)}.", code="invalid_reason")
-    text = _text(description, field="description", required=False)
+    text = clean_text(description, field="description", required=False)
     checked = _checked_files(files)
     with transaction.atomic():
         item = (
@@ -447,7 +439,7 @@ def refund_modify(
                 )
             refund.amount_fen = amount
         if description is not None:
-            refund.description = _text(description, field="description", required=False)
+            refund.description = clean_text(description, field="description", required=False)
         refund.modify(at=now, by=actor, description="Modified by the buyer after a refusal")
         _reschedule(refund, policies)
         refund.save()
@@ -494,8 +486,8 @@ def refund_ship_return(
 
     Also credits the return shipping cover when it applies. Every posting has its own key.
     """
-    carrier_text = _text(carrier, field="carrier")[:40]
-    waybill_text = _text(waybill, field="waybill")[:40]
+    carrier_text = clean_text(carrier, field="carrier")[:40]
+    waybill_text = clean_text(waybill, field="waybill")[:40]
     with transaction.atomic():
         refund = _lock(refund_id)
         suffix = _buyer_or_staff(actor, refund, on_behalf_reason)
@@ -553,7 +545,8 @@ def refund_agree(
         else:
             _require(refund, "agree_return", "Only a request waiting for the merchant can be agreed")
             address = (
-                _text(return_address, field="return_address", required=False) or refund.merchant.full_return_address
+                clean_text(return_address, field="return_address", required=False)
+                or refund.merchant.full_return_address
             )
             refund.agree_return(at=now, address=address[:300], by=actor, description=f"Return agreed{suffix}")
         _reschedule(refund, policies)
@@ -571,7 +564,7 @@ def refund_refuse(
     on_behalf_reason: str | None = None,
 ) -> RefundRequest:
     """The merchant refuses with a reason and evidence; the buyer may modify or ask for intervention."""
-    why = _text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     checked = _checked_files(files)
     with transaction.atomic():
         refund = _lock(refund_id)
@@ -621,7 +614,7 @@ def refund_refuse_goods(
     refusing for the merchant file that case on its behalf. Raises what intervention_open raises, and then
     the refusal is not recorded either.
     """
-    why = _text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     checked = _checked_files(files)
     with transaction.atomic():
         refund = _lock(refund_id)
@@ -656,7 +649,7 @@ def refund_refuse_goods(
 
 def refund_reship(*, actor: Any, refund_id: int, waybill: str, on_behalf_reason: str | None = None) -> RefundRequest:
     """The merchant sends the exchanged or repaired goods back; the after-sales request succeeds."""
-    waybill_text = _text(waybill, field="waybill")[:40]
+    waybill_text = clean_text(waybill, field="waybill")[:40]
     with transaction.atomic():
         refund = _lock(refund_id)
         suffix = _merchant_or_staff(actor, refund, on_behalf_reason)
@@ -676,7 +669,7 @@ def refund_request_intervention(*, actor: Any, refund_id: int, reason: str) -> I
     (intervention_not_available) before a refusal, or for a merchant that did not refuse the goods;
     DomainError (intervention_exists) while a case on the item is open; whatever else intervention_open refuses.
     """
-    why = _text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     with transaction.atomic():
         refund = _lock(refund_id)
         buyer, merchant = buyer_of(actor), merchant_of(actor)
@@ -724,7 +717,7 @@ def refund_express_claim(
     *, actor: Any, refund_id: int, description: str, files: list[UploadedFile] | None = None
 ) -> ExpressClaim:
     """A buyer rated 优秀 or 极好 asks for express rights protection after a quality/damage refusal."""
-    text = _text(description, field="description")
+    text = clean_text(description, field="description")
     checked = _checked_files(files)
     if not checked:
         raise ValidationFailed("Express rights protection needs at least one photo.", code="photos_required")
@@ -766,7 +759,7 @@ def refund_express_claim(
 def refund_express_decide(*, actor: Any, claim_id: int, verified: bool, reason: str) -> ExpressClaim:
     """Staff verify an express claim: true → agree to a return on the merchant's behalf with its default
     return address (the platform advances the refund when the buyer ships); false → the refusal stands."""
-    why = _text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     _require_staff(actor, "disputes.verify_express_refundrequest")
     with transaction.atomic():
         claim = ExpressClaim.objects.select_for_update().filter(pk=claim_id).first()
@@ -825,7 +818,7 @@ def refund_uphold_goods_refusal(*, actor: Any, refund_id: int, reason: str) -> R
     """Staff uphold the merchant's refusal of the goods (the merchant wins): the refund closes and a buyer
     who got an advance is sent a repayment notice with the policy's deadline. Refused (intervention_open)
     while a platform intervention case on the refund is open: that case's judgment decides instead."""
-    why = _text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     _require_staff(actor, "disputes.verify_express_refundrequest")
     with transaction.atomic():
         refund = _lock(refund_id)

@@ -8,7 +8,8 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound
 from disputes.models import Violation, ViolationKind, ViolationStatus
-from disputes.services.help_requests import _clean_text, _lock, _require_buyer
+from disputes.services.help_requests import _lock, _require_buyer
+from disputes.services.inputs import clean_text
 
 
 def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
@@ -17,7 +18,7 @@ def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
     Refused as already compensated when a penalty for this request was paid: the paid
     penalty replaces the violation (RULES.md section 1).
     """
-    complaint = _clean_text(text, field="complaint")
+    complaint = clean_text(text, field="complaint")
     with transaction.atomic():
         request = _lock(request_id)
         _require_buyer(actor, request)
@@ -46,7 +47,7 @@ def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
 
 def violation_decide(*, actor: Any, violation_id: int, count: bool, reason: str) -> Violation:
     """Staff count a complaint against the merchant, or revoke it."""
-    why = _clean_text(reason, field="reason")
+    why = clean_text(reason, field="reason")
     if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.rule_objection_helprequest"):
         raise Forbidden("Only senior staff may decide complaints.", code="staff_permission_required")
     with transaction.atomic():
