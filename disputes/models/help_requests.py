@@ -1,7 +1,5 @@
 """One-click help requests (一键求助), their force-majeure claims and evidence (RULES.md section 1)."""
 
-import uuid
-from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +11,10 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from disputes.choices import ServiceKind
+from disputes.models.evidence import (
+    EvidenceFile,
+    evidence_upload_to,  # noqa: F401 - migrations 0003-0007 name it here
+)
 from disputes.models.orders import OrderItem
 from disputes.models.parties import Buyer, Merchant, ServiceProvider
 
@@ -308,26 +310,11 @@ class ForceMajeureClaim(models.Model):
         return f"{self.help_request} / {self.get_deadline_display()} / {self.get_category_display()}"
 
 
-def evidence_upload_to(instance: Any, filename: str) -> str:
-    # Generated names: the uploader's file name never reaches the file system.
-    suffix = PurePath(filename).suffix.lower()[:8]
-    today = timezone.now()
-    return f"evidence/{today:%Y/%m}/{uuid.uuid4().hex}{suffix}"
-
-
-class ForceMajeureEvidence(models.Model):
+class ForceMajeureEvidence(EvidenceFile):
     """A file backing a force-majeure claim, checked by content and size on upload."""
 
     claim = models.ForeignKey(
         ForceMajeureClaim, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("claim")
-    )
-    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
-    original_name = models.CharField(_("original file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=80)
-    size = models.PositiveBigIntegerField(_("size (bytes)"))
-    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )
 
     class Meta:

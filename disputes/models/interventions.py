@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
-from disputes.models.help_requests import evidence_upload_to
+from disputes.models.evidence import evidence_upload_to
 from disputes.models.orders import OrderItem
 from disputes.models.parties import Buyer, Merchant
 from disputes.models.refunds import RefundRequest

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
-from disputes.models.help_requests import evidence_upload_to
+from disputes.models.evidence import EvidenceFile
 from disputes.models.orders import OrderItem
 from disputes.models.parties import Buyer, Merchant
 
@@ -344,21 +344,13 @@ class RefundRequest(ConcurrentTransitionMixin, models.Model):
         pass
 
 
-class RefundEvidence(models.Model):
+class RefundEvidence(EvidenceFile):
     """A photo, video or PDF a party attached to a refund (application, refusal, express claim)."""
 
     refund = models.ForeignKey(
         RefundRequest, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("refund request")
     )
     purpose = models.CharField(_("purpose"), max_length=40)
-    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
-    original_name = models.CharField(_("original file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=80)
-    size = models.PositiveBigIntegerField(_("size (bytes)"))
-    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
-    )
 
     class Meta:
         verbose_name = _("refund evidence")

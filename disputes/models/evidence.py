@@ -1,0 +1,36 @@
+"""Uploaded evidence files: generated storage names and the columns every evidence file carries."""
+
+import uuid
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def evidence_upload_to(instance: Any, filename: str) -> str:
+    # Generated names: the uploader's file name never reaches the file system.
+    suffix = PurePath(filename).suffix.lower()[:8]
+    today = timezone.now()
+    return f"evidence/{today:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class EvidenceFile(models.Model):
+    """A file checked by content and size on upload (disputes.evidence), stored under a generated name."""
+
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=80)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
