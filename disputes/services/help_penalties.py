@@ -15,6 +15,7 @@ from django_fsm_log.models import StateLog
 
 from disputes import policies as policy_table
 from disputes.actors import system_actor
+from disputes.bulk import insert_instances
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -306,7 +307,7 @@ def _sweep_dispatch(*, now: datetime, actor: Any, batch_size: int) -> int:
             HelpRequest.objects.filter(id__in=ids, state=HelpState.RAISED).update(
                 state=HelpState.DISPATCHED, dispatched_at=now
             )
-            StateLog.objects.bulk_create(
+            insert_instances(
                 _state_logs(
                     ids,
                     actor=actor,
@@ -315,8 +316,7 @@ def _sweep_dispatch(*, now: datetime, actor: Any, batch_size: int) -> int:
                     target=HelpState.DISPATCHED,
                     description="Cancel window ended: dispatched",
                     at=now,
-                ),
-                batch_size=2000,
+                )
             )
             done += len(ids)
         if len(ids) < batch_size:
@@ -526,7 +526,7 @@ def _sweep_confirm(*, now: datetime, actor: Any, batch_size: int) -> int:
             HelpRequest.objects.filter(id__in=ids, state=HelpState.RESOLVED_PENDING).update(
                 state=HelpState.RESOLVED, confirmed_at=F("confirm_due_at")
             )
-            StateLog.objects.bulk_create(
+            insert_instances(
                 _state_logs(
                     ids,
                     actor=actor,
@@ -535,8 +535,7 @@ def _sweep_confirm(*, now: datetime, actor: Any, batch_size: int) -> int:
                     target=HelpState.RESOLVED,
                     description="Confirmed automatically: no objection in time",
                     at=now,
-                ),
-                batch_size=2000,
+                )
             )
             done += len(ids)
         if len(ids) < batch_size:

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.db.models import Sum
 
+from disputes.bulk import insert_instances
 from disputes.errors import IdempotencyConflict, ValidationFailed
 from disputes.models.ledger import EntryKind, LedgerEntry
 
@@ -113,14 +114,10 @@ def ledger_post_many(entries: list[E]) -> int:
     """
     if not entries:
         return 0
-    model = type(entries[0])
     keys = [e.idempotency_key for e in entries]
     if any(k is None for k in keys) or len(set(keys)) != len(keys):
         raise ValidationFailed("Bulk postings need distinct idempotency keys.", code="bulk_keys")
-    existing = set(model.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-    fresh = [e for e in entries if e.idempotency_key not in existing]
-    model.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
-    return len(fresh)
+    return insert_instances(entries, unique="idempotency_key")
 
 
 def ledger_balance(model: type[LedgerEntry], **account: Any) -> int:

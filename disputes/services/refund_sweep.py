@@ -13,6 +13,7 @@ from django_fsm_log.models import StateLog
 
 from disputes import policies as policy_table
 from disputes.actors import system_actor
+from disputes.bulk import insert_instances
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
 from disputes.notifications import notify_after_commit
 from disputes.services.refund_money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
@@ -169,7 +170,7 @@ def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any,
             result.received += len(group)
         logs += _logs([(r[0], r[2]) for r in group], action=action, actor=actor, at=now, ct=ct)
     result.credits += postings.write()
-    StateLog.objects.bulk_create(logs, batch_size=2000)
+    insert_instances(logs)
 
 
 def _sweep_due(*, now: datetime, actor: Any, policies: Any, batch_size: int, result: RefundSweepResult) -> None:
