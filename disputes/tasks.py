@@ -58,3 +58,10 @@ def help_dispatch_one(request_id: int) -> bool:
 def send_notification(*, event: str, case: str, case_id: int) -> None:
     """Deliver a party notification. The transport is a log line until a webhook/SMS gateway is chosen."""
     logger.info("notify %s %s:%s", event, case, case_id)
+
+
+@shared_task(name="disputes.send_notifications", ignore_result=True)
+def send_notifications(*, event: str, case: str, case_ids: list[int]) -> None:
+    """Deliver one notification per case of a sweep's batch."""
+    for case_id in case_ids:
+        send_notification(event=event, case=case, case_id=case_id)

@@ -15,7 +15,7 @@ from disputes import policies as policy_table
 from disputes.actors import system_actor
 from disputes.bulk import insert_instances
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
-from disputes.notifications import notify_after_commit
+from disputes.notifications import notify_many_after_commit
 from disputes.services.refund_money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
 
 DEFAULT_BATCH = 5000
@@ -156,8 +156,7 @@ def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any,
                 RefundRequest.objects.filter(id__in=notice).update(
                     repayment_notice_at=now, repayment_due_at=now + policies.duration("refund.advance_repay_window")
                 )
-                for pk in notice:
-                    notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=pk)
+                notify_many_after_commit("refund.advance_repayment_notice", case="refund", case_ids=notice)
                 result.notices += len(notice)
             result.closed += len(group)
         elif action == DueAction.RECEIVED:

@@ -510,8 +510,9 @@ def test_sweep_closing_a_refused_goods_refund_sends_the_repayment_notice(
     with django_capture_on_commit_callbacks() as callbacks:
         result = refund_sweep(now=closes)
     assert (result.closed, result.notices) == (1, 1)
+    # The sweep sends its batch's notices as one task.
     assert events(callbacks) == ["refund.advance_repayment_notice"]
-    assert [cb.keywords["case_id"] for cb in callbacks] == [refund.pk]
+    assert [cb.keywords["case_ids"] for cb in callbacks] == [[refund.pk]]
     refund.refresh_from_db()
     assert (refund.state, refund.closed_at) == (RefundState.CLOSED, closes)
     assert (refund.repayment_notice_at, refund.repayment_due_at) == (closes, bj(2026, 4, 17, 12, 0))
