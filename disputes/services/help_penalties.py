@@ -153,17 +153,22 @@ def _decide(rows: list[MissRow], deadline: str, *, policies: PolicySnapshot) -> 
             status__in=[ClaimStatus.PENDING, ClaimStatus.APPROVED],
         ).values_list("help_request_id", "status")
     )
+    statuses = {
+        ClaimStatus.PENDING: str(ViolationStatus.HELD),
+        ClaimStatus.APPROVED: str(ViolationStatus.EXEMPTED),
+        None: str(ViolationStatus.NOT_COUNTED),
+    }
+    # The amount depends only on (service, price, solution in time): computed once per combination.
+    amounts: dict[tuple[str, int, bool], tuple[int, str]] = {}
     decisions = []
     for row in rows:
-        points, basis = _amount(row, deadline, policies)
-        claim = claims.get(row.id)
-        if claim == ClaimStatus.PENDING:
-            status = ViolationStatus.HELD
-        elif claim == ClaimStatus.APPROVED:
-            status = ViolationStatus.EXEMPTED
-        else:
-            status = ViolationStatus.NOT_COUNTED
-        decisions.append(_Decision(row, points, str(basis), str(status)))
+        in_time = row.solution_given_at is not None and row.solution_given_at <= row.due_at
+        key = (row.service_kind, row.item_price_fen, in_time)
+        amount = amounts.get(key)
+        if amount is None:
+            points, basis = _amount(row, deadline, policies)
+            amount = amounts[key] = (points, str(basis))
+        decisions.append(_Decision(row, amount[0], amount[1], statuses[claims.get(row.id)]))
     return decisions
 
 
