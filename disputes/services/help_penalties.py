@@ -11,11 +11,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_fsm_log.models import StateLog
 
 from disputes import policies as policy_table
 from disputes.actors import system_actor
-from disputes.bulk import insert_instances
+from disputes.bulk import array_literal, in_ids, insert_transitions
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -52,7 +51,8 @@ class MissRow:
     due_at: datetime
     service_kind: str
     item_price_fen: int
-    solution_given_at: datetime | None
+    solution_in_time: bool
+    claim: str | None  # status of a pending or approved force-majeure claim on this deadline, if any
 
 
 @dataclass
@@ -95,16 +95,11 @@ def violation_key(request_id: int, deadline: str) -> str:
     return f"help:{request_id}:{deadline}_miss"
 
 
-def _amount(row: MissRow, deadline: str, policies: PolicySnapshot) -> tuple[int, str]:
-    if deadline == DeadlineKind.SOLUTION:
-        return solution_penalty(policies), PenaltyBasis.FIXED
-    given_in_time = row.solution_given_at is not None and row.solution_given_at <= row.due_at
-    return resolution_penalty(
-        policies,
-        service_kind=row.service_kind,
-        item_price_fen=row.item_price_fen,
-        solution_given=given_in_time,
-    )
+def solution_in_time(solution_given_at: datetime | None, due_at: datetime) -> bool:
+    """Whether a solution counts as given for the 48-hour standard: given by the deadline being judged.
+
+    The PostgreSQL sweep states the same test in SQL (_PG_IN_TIME); both paths run the same tests."""
+    return solution_given_at is not None and solution_given_at <= due_at
 
 
 def _penalty_entries(
@@ -135,41 +130,47 @@ def _penalty_entries(
     )
 
 
-@dataclass(frozen=True)
-class _Decision:
-    """What one miss costs and whether it is paid now: the one place the money rules are applied."""
-
-    row: MissRow
-    points: int
-    basis: str
-    status: str
+_CLAIM_STATUS = {
+    ClaimStatus.PENDING: str(ViolationStatus.HELD),
+    ClaimStatus.APPROVED: str(ViolationStatus.EXEMPTED),
+    None: str(ViolationStatus.NOT_COUNTED),
+}
 
 
-def _decide(rows: list[MissRow], deadline: str, *, policies: PolicySnapshot) -> list[_Decision]:
-    claims = dict(
+class _Rules:
+    """What a miss costs and whether it is paid now: the one place the money rules are applied.
+
+    A decision depends only on (service, price, solution in time, claim), so a batch computes each
+    combination once; both sweep paths and the single-request path call this."""
+
+    def __init__(self, deadline: str, policies: PolicySnapshot) -> None:
+        self.deadline = deadline
+        self.policies = policies
+        self._memo: dict[tuple[str, int, bool, str | None], tuple[int, str, str]] = {}
+
+    def __call__(
+        self, service_kind: str, item_price_fen: int, in_time: bool, claim: str | None
+    ) -> tuple[int, str, str]:
+        """(points, basis, violation status) of one miss."""
+        key = (service_kind, item_price_fen, in_time, claim)
+        decision = self._memo.get(key)
+        if decision is None:
+            if self.deadline == DeadlineKind.SOLUTION:
+                points, basis = solution_penalty(self.policies), PenaltyBasis.FIXED
+            else:
+                points, basis = resolution_penalty(
+                    self.policies, service_kind=service_kind, item_price_fen=item_price_fen, solution_given=in_time
+                )
+            decision = self._memo[key] = (points, str(basis), _CLAIM_STATUS[claim])
+        return decision
+
+
+def _claims(ids: list[int], deadline: str) -> dict[int, str]:
+    return dict(
         ForceMajeureClaim.objects.filter(
-            help_request_id__in=[r.id for r in rows],
-            deadline=deadline,
-            status__in=[ClaimStatus.PENDING, ClaimStatus.APPROVED],
+            help_request_id__in=ids, deadline=deadline, status__in=[ClaimStatus.PENDING, ClaimStatus.APPROVED]
         ).values_list("help_request_id", "status")
     )
-    statuses = {
-        ClaimStatus.PENDING: str(ViolationStatus.HELD),
-        ClaimStatus.APPROVED: str(ViolationStatus.EXEMPTED),
-        None: str(ViolationStatus.NOT_COUNTED),
-    }
-    # The amount depends only on (service, price, solution in time): computed once per combination.
-    amounts: dict[tuple[str, int, bool], tuple[int, str]] = {}
-    decisions = []
-    for row in rows:
-        in_time = row.solution_given_at is not None and row.solution_given_at <= row.due_at
-        key = (row.service_kind, row.item_price_fen, in_time)
-        amount = amounts.get(key)
-        if amount is None:
-            points, basis = _amount(row, deadline, policies)
-            amount = amounts[key] = (points, str(basis))
-        decisions.append(_Decision(row, amount[0], amount[1], statuses[claims.get(row.id)]))
-    return decisions
 
 
 def _memos(request_id: int, deadline: str) -> tuple[str, str]:
@@ -183,11 +184,12 @@ def _build_misses(
     content_type = ContentType.objects.get_for_model(HelpRequest)
     score = policies.int("violation.breach_of_promise_points")
     batch = _Batch()
-    for d in _decide(list(rows), deadline, policies=policies):
-        row = d.row
-        if d.status == ViolationStatus.HELD:
+    rules = _Rules(deadline, policies)
+    for row in rows:
+        points, basis, status = rules(row.service_kind, row.item_price_fen, row.solution_in_time, row.claim)
+        if status == ViolationStatus.HELD:
             batch.held += 1
-        elif d.status == ViolationStatus.EXEMPTED:
+        elif status == ViolationStatus.EXEMPTED:
             batch.exempted += 1
         else:
             buyer_entry, merchant_entry = _penalty_entries(
@@ -195,7 +197,7 @@ def _build_misses(
                 buyer_id=row.buyer_id,
                 merchant_id=row.merchant_id,
                 deadline=deadline,
-                points=d.points,
+                points=points,
                 occurred_at=row.due_at,
                 actor=actor,
                 content_type=content_type,
@@ -211,10 +213,10 @@ def _build_misses(
                 deadline=deadline,
                 idempotency_key=violation_key(row.id, deadline),
                 occurred_at=row.due_at,
-                status=d.status,
+                status=status,
                 score_points=score,
-                compensation_points=d.points,
-                penalty_basis=d.basis,
+                compensation_points=points,
+                penalty_basis=basis,
                 created_at=now,
             )
         )
@@ -235,13 +237,13 @@ def record_misses_for(request: HelpRequest, *, now: datetime) -> None:
     """
     policies = policy_table.load()
     actor = system_actor()
-    row = _row(request)
     if (
         request.state == HelpState.DISPATCHED
         and request.solution_due_at is not None
         and request.solution_breached_at is None
         and request.solution_due_at <= now
     ):
+        row = _row(request, deadline=DeadlineKind.SOLUTION)
         _write(_build_misses([row], DeadlineKind.SOLUTION, policies=policies, actor=actor, now=now))
         request.solution_breached_at = request.solution_due_at
         HelpRequest.objects.filter(pk=request.pk).update(solution_breached_at=request.solution_due_at)
@@ -252,7 +254,7 @@ def record_misses_for(request: HelpRequest, *, now: datetime) -> None:
     ):
         _write(
             _build_misses(
-                [_row(request, due_at=request.resolution_due_at)],
+                [_row(request, deadline=DeadlineKind.RESOLUTION)],
                 DeadlineKind.RESOLUTION,
                 policies=policies,
                 actor=actor,
@@ -266,66 +268,86 @@ def record_misses_for(request: HelpRequest, *, now: datetime) -> None:
         request.followup_queued_at = now
 
 
-def _row(request: HelpRequest, *, due_at: datetime | None = None) -> MissRow:
+def _row(request: HelpRequest, *, deadline: str) -> MissRow:
+    due_at = request.solution_due_at if deadline == DeadlineKind.SOLUTION else request.resolution_due_at
     return MissRow(
         id=request.pk,
         buyer_id=request.buyer_id,
         merchant_id=request.merchant_id,
-        due_at=due_at or request.solution_due_at or request.resolution_due_at,
+        due_at=due_at,
         service_kind=request.service_kind,
         item_price_fen=request.item_price_fen,
-        solution_given_at=request.solution_given_at,
+        solution_in_time=solution_in_time(request.solution_given_at, due_at),
+        claim=_claims([request.pk], deadline).get(request.pk),
     )
 
 
-def _state_logs(
-    ids: list[int], *, actor: Any, transition: str, source: str, target: str, description: str, at: datetime
-) -> list[StateLog]:
-    content_type = ContentType.objects.get_for_model(HelpRequest)
-    return [
-        StateLog(
-            timestamp=at,
-            by=actor,
-            source_state=source,
-            state=target,
-            transition=transition,
-            content_type=content_type,
-            object_id=pk,
-            description=description,
-        )
-        for pk in ids
-    ]
-
-
-def _sweep_dispatch(*, now: datetime, actor: Any, batch_size: int) -> int:
+def _sweep_transition(
+    *,
+    due: dict[str, Any],
+    source: str,
+    target: str,
+    changes: dict[str, Any],
+    transition: str,
+    description: str,
+    now: datetime,
+    actor: Any,
+    batch_size: int,
+) -> int:
+    """Move every request in `source` whose clock has run out (`due`) to `target`, batch by batch, with
+    its history row; rows another sweep holds are skipped. Returns how many moved."""
     done = 0
     while True:
         with transaction.atomic():
             ids = list(
                 HelpRequest.objects.select_for_update(skip_locked=True)
-                .filter(state=HelpState.RAISED, dispatch_at__lte=now)
+                .filter(state=source, **due)
                 .order_by()
                 .values_list("id", flat=True)[:batch_size]
             )
             if not ids:
                 return done
-            HelpRequest.objects.filter(id__in=ids, state=HelpState.RAISED).update(
-                state=HelpState.DISPATCHED, dispatched_at=now
-            )
-            insert_instances(
-                _state_logs(
-                    ids,
-                    actor=actor,
-                    transition="dispatch",
-                    source=HelpState.RAISED,
-                    target=HelpState.DISPATCHED,
-                    description="Cancel window ended: dispatched",
-                    at=now,
-                )
+            HelpRequest.objects.filter(id__in=in_ids(ids), state=source).update(state=target, **changes)
+            insert_transitions(
+                HelpRequest,
+                [(pk, source) for pk in ids],
+                transition=transition,
+                target=target,
+                description=description,
+                actor_id=actor.pk,
+                at=now,
             )
             done += len(ids)
         if len(ids) < batch_size:
             return done
+
+
+def _sweep_dispatch(*, now: datetime, actor: Any, batch_size: int) -> int:
+    return _sweep_transition(
+        due={"dispatch_at__lte": now},
+        source=HelpState.RAISED,
+        target=HelpState.DISPATCHED,
+        changes={"dispatched_at": now},
+        transition="dispatch",
+        description="Cancel window ended: dispatched",
+        now=now,
+        actor=actor,
+        batch_size=batch_size,
+    )
+
+
+def _sweep_confirm(*, now: datetime, actor: Any, batch_size: int) -> int:
+    return _sweep_transition(
+        due={"confirm_due_at__lte": now},
+        source=HelpState.RESOLVED_PENDING,
+        target=HelpState.RESOLVED,
+        changes={"confirmed_at": F("confirm_due_at")},
+        transition="confirm",
+        description="Confirmed automatically: no objection in time",
+        now=now,
+        actor=actor,
+        batch_size=batch_size,
+    )
 
 
 def _sweep_misses(
@@ -359,28 +381,26 @@ def _sweep_misses(
         return
     while True:
         with transaction.atomic():
-            rows = [
-                MissRow(*values)
-                for values in HelpRequest.objects.select_for_update(skip_locked=True)
+            due = list(
+                HelpRequest.objects.select_for_update(skip_locked=True)
                 .filter(**due_filter)
                 .order_by()
                 .values_list(
-                    "id",
-                    "buyer_id",
-                    "merchant_id",
-                    due_field,
-                    "service_kind",
-                    "item_price_fen",
-                    "solution_given_at",
+                    "id", "buyer_id", "merchant_id", due_field, "service_kind", "item_price_fen", "solution_given_at"
                 )[:batch_size]
-            ]
-            if not rows:
+            )
+            if not due:
                 return
+            claims = _claims([values[0] for values in due], deadline)
+            rows = [
+                MissRow(pk, buyer, merchant, due_at, kind, price, solution_in_time(given, due_at), claims.get(pk))
+                for pk, buyer, merchant, due_at, kind, price, given in due
+            ]
             ids = [r.id for r in rows]
             if deadline == DeadlineKind.SOLUTION:
-                HelpRequest.objects.filter(id__in=ids).update(solution_breached_at=F("solution_due_at"))
+                HelpRequest.objects.filter(id__in=in_ids(ids)).update(solution_breached_at=F("solution_due_at"))
             else:
-                HelpRequest.objects.filter(id__in=ids).update(
+                HelpRequest.objects.filter(id__in=in_ids(ids)).update(
                     resolution_breached_at=F("resolution_due_at"), followup_queued_at=now
                 )
             batch = _build_misses(rows, deadline, policies=policies, actor=actor, now=now)
@@ -399,8 +419,9 @@ def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-# PostgreSQL: one statement takes the due rows (skipping rows another sweep holds), marks them
-# missed and returns them; the filter is the partial index's own condition.
+# PostgreSQL: one statement takes the due rows (skipping rows another sweep holds), marks them missed
+# and returns what the money rules need: only ints, short strings and booleans, which load fast. The
+# filter is the partial index's own condition; "solution in time" is solution_in_time() in SQL.
 _PG_MARK = {
     DeadlineKind.SOLUTION: """
         WITH due AS (
@@ -408,8 +429,8 @@ _PG_MARK = {
               AND solution_due_at IS NOT NULL AND solution_due_at <= %(now)s
             LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
         UPDATE {help} h SET solution_breached_at = h.solution_due_at FROM due WHERE h.id = due.id
-        RETURNING h.id, h.buyer_id, h.merchant_id, h.solution_due_at, h.service_kind, h.item_price_fen,
-                  h.solution_given_at""",
+        RETURNING h.id, h.service_kind, h.item_price_fen,
+                  h.solution_given_at IS NOT NULL AND h.solution_given_at <= h.solution_due_at, {claim}""",
     DeadlineKind.RESOLUTION: """
         WITH due AS (
             SELECT id FROM {help} WHERE state IN (%(dispatched)s, %(solution_given)s)
@@ -417,18 +438,23 @@ _PG_MARK = {
             LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
         UPDATE {help} h SET resolution_breached_at = h.resolution_due_at, followup_queued_at = %(now)s
         FROM due WHERE h.id = due.id
-        RETURNING h.id, h.buyer_id, h.merchant_id, h.resolution_due_at, h.service_kind, h.item_price_fen,
-                  h.solution_given_at""",
+        RETURNING h.id, h.service_kind, h.item_price_fen,
+                  h.solution_given_at IS NOT NULL AND h.solution_given_at <= h.resolution_due_at, {claim}""",
 }
+_PG_CLAIM = """(SELECT c.status FROM {claims} c WHERE c.help_request_id = h.id AND c.deadline = %(deadline)s
+                AND c.status IN (%(pending)s, %(approved)s))"""
 
-# PostgreSQL: the violation and both ledger rows of a whole batch in one statement, from arrays the
-# Python rules computed. The unique keys make a replay insert nothing.
+# PostgreSQL: the violation and both ledger rows of a whole batch in one statement, from the decisions
+# the Python rules made (arrays passed as literals, see disputes.bulk.array_literal); the request's
+# own columns are read back by primary key. The unique keys make a replay insert nothing.
 _PG_WRITE = """
     WITH src AS (
-        SELECT * FROM unnest(%(ids)s::bigint[], %(buyers)s::bigint[], %(merchants)s::bigint[],
-                             %(due)s::timestamptz[], %(points)s::bigint[], %(basis)s::text[], %(status)s::text[],
-                             %(vkeys)s::text[], %(pkeys)s::text[], %(bmemos)s::text[], %(mmemos)s::text[])
-            AS s(id, buyer_id, merchant_id, due_at, points, basis, status, vkey, pkey, bmemo, mmemo)
+        SELECT s.id, h.buyer_id, h.merchant_id, h.{due} AS due_at, s.points, s.basis, s.status, s.vkey, s.pkey,
+               s.bmemo, s.mmemo
+        FROM unnest(%(ids)s::bigint[], %(points)s::bigint[], %(basis)s::text[], %(status)s::text[],
+                    %(vkeys)s::text[], %(pkeys)s::text[], %(bmemos)s::text[], %(mmemos)s::text[])
+            AS s(id, points, basis, status, vkey, pkey, bmemo, mmemo)
+        JOIN {help} h ON h.id = s.id
     ), violations AS (
         INSERT INTO {violation} (merchant_id, buyer_id, kind, help_request_id, deadline, idempotency_key,
             occurred_at, status, score_points, compensation_points, penalty_basis, note, created_at)
@@ -452,16 +478,18 @@ _PG_WRITE = """
 def _sweep_misses_pg(
     *, deadline: str, now: datetime, actor: Any, policies: PolicySnapshot, batch_size: int, result: SweepResult
 ) -> None:
-    """The same rules as the portable path, written set-based: 20,000 misses cost two statements per batch
-    instead of 60,000 model instances (see benchmark_help_sweep)."""
+    """The same rules as the portable path, written set-based: a batch of misses costs two statements
+    instead of three model instances each (see benchmark_help_sweep)."""
     tables = {
         "help": _table(HelpRequest),
+        "claims": _table(ForceMajeureClaim),
         "violation": _table(Violation),
         "points": _table(BuyerPointsEntry),
         "account": _table(MerchantAccountEntry),
     }
-    mark_sql = _PG_MARK[DeadlineKind(deadline)].format(**tables)
-    write_sql = _PG_WRITE.format(**tables)
+    mark_sql = _PG_MARK[DeadlineKind(deadline)].format(claim=_PG_CLAIM.format(**tables), **tables)
+    due_column = "solution_due_at" if deadline == DeadlineKind.SOLUTION else "resolution_due_at"
+    write_sql = _PG_WRITE.format(due=due_column, **tables)
     fixed = {
         "vkind": str(ViolationKind.BREACH_OF_PROMISE),
         "deadline": str(deadline),
@@ -472,6 +500,7 @@ def _sweep_misses_pg(
         "actor": actor.pk,
         "paid": str(ViolationStatus.NOT_COUNTED),
     }
+    rules = _Rules(deadline, policies)
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -479,72 +508,43 @@ def _sweep_misses_pg(
                 {
                     "now": now,
                     "limit": batch_size,
+                    "deadline": str(deadline),
                     "dispatched": str(HelpState.DISPATCHED),
                     "solution_given": str(HelpState.SOLUTION_GIVEN),
+                    "pending": str(ClaimStatus.PENDING),
+                    "approved": str(ClaimStatus.APPROVED),
                 },
             )
-            rows = [MissRow(*values) for values in cursor.fetchall()]
+            rows = cursor.fetchall()
             if not rows:
                 return
-            decisions = _decide(rows, deadline, policies=policies)
-            memos = [_memos(d.row.id, deadline) for d in decisions]
+            ids = [row[0] for row in rows]
+            decisions = [rules(kind, price, in_time, claim) for _, kind, price, in_time, claim in rows]
+            memos = [_memos(pk, deadline) for pk in ids]
             cursor.execute(
                 write_sql,
                 {
                     **fixed,
-                    "ids": [d.row.id for d in decisions],
-                    "buyers": [d.row.buyer_id for d in decisions],
-                    "merchants": [d.row.merchant_id for d in decisions],
-                    "due": [d.row.due_at for d in decisions],
-                    "points": [d.points for d in decisions],
-                    "basis": [d.basis for d in decisions],
-                    "status": [d.status for d in decisions],
-                    "vkeys": [violation_key(d.row.id, deadline) for d in decisions],
-                    "pkeys": [penalty_key(d.row.id, deadline) for d in decisions],
-                    "bmemos": [m[0] for m in memos],
-                    "mmemos": [m[1] for m in memos],
+                    "ids": array_literal(ids),
+                    "points": array_literal([d[0] for d in decisions]),
+                    "basis": array_literal([d[1] for d in decisions]),
+                    "status": array_literal([d[2] for d in decisions]),
+                    "vkeys": array_literal([violation_key(pk, deadline) for pk in ids]),
+                    "pkeys": array_literal([penalty_key(pk, deadline) for pk in ids]),
+                    "bmemos": array_literal([m[0] for m in memos]),
+                    "mmemos": array_literal([m[1] for m in memos]),
                 },
             )
             result.credits += cursor.fetchone()[0]
-            result.held += sum(d.status == ViolationStatus.HELD for d in decisions)
-            result.exempted += sum(d.status == ViolationStatus.EXEMPTED for d in decisions)
+            statuses = [d[2] for d in decisions]
+            result.held += statuses.count(ViolationStatus.HELD)
+            result.exempted += statuses.count(ViolationStatus.EXEMPTED)
             if deadline == DeadlineKind.SOLUTION:
                 result.solution_misses += len(rows)
             else:
                 result.resolution_misses += len(rows)
         if len(rows) < batch_size:
             return
-
-
-def _sweep_confirm(*, now: datetime, actor: Any, batch_size: int) -> int:
-    done = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                HelpRequest.objects.select_for_update(skip_locked=True)
-                .filter(state=HelpState.RESOLVED_PENDING, confirm_due_at__lte=now)
-                .order_by()
-                .values_list("id", flat=True)[:batch_size]
-            )
-            if not ids:
-                return done
-            HelpRequest.objects.filter(id__in=ids, state=HelpState.RESOLVED_PENDING).update(
-                state=HelpState.RESOLVED, confirmed_at=F("confirm_due_at")
-            )
-            insert_instances(
-                _state_logs(
-                    ids,
-                    actor=actor,
-                    transition="confirm",
-                    source=HelpState.RESOLVED_PENDING,
-                    target=HelpState.RESOLVED,
-                    description="Confirmed automatically: no objection in time",
-                    at=now,
-                )
-            )
-            done += len(ids)
-        if len(ids) < batch_size:
-            return done
 
 
 def help_sweep(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH) -> SweepResult:
