@@ -52,7 +52,7 @@ from disputes.models.interventions import (
 from disputes.notifications import notify_after_commit
 from disputes.services.inputs import clean_text
 from disputes.services.ledger import ledger_post, ledger_reverse
-from disputes.services.refund_money import RefundRow, refund_paid
+from disputes.services.refund_money import RefundRow, advance_outstanding, refund_paid
 
 MAX_TEXT = 4000
 MAX_FILES = 10
@@ -820,11 +820,9 @@ def _execute(judgment: Judgment, *, case: Intervention, actor: Any) -> None:
     ):
         refund.close_by_judgment(at=now, reason="Judged for the merchant", by=actor, description=desc)
         refund.due_at, refund.due_action = None, ""
-        if refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS and refund.repayment_notice_at is None:
-            refund.repayment_notice_at = now
-            refund.repayment_due_at = now + policy_table.load("refund.").duration("refund.advance_repay_window")
-            notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=refund.pk)
         refund.save()
+    if refund is not None:
+        _settle_advance(refund, actor=actor, at=now)
     if judgment.compensation_points:
         common = {
             "kind": EntryKind.COMPENSATION,
@@ -842,6 +840,34 @@ def _execute(judgment: Judgment, *, case: Intervention, actor: Any) -> None:
         _record_violation(judgment, case=case, actor=actor, at=now)
     judgment.executed_at = now
     judgment.save(update_fields=["executed_at", "refund_fen"])
+
+
+def _settle_advance(refund: RefundRequest, *, actor: Any, at: datetime) -> None:
+    """Once a judgment (or its overturn on review) has finished a refund the platform advanced on: whatever
+    the ledger still shows outstanding stays with the buyer, who owes it back (repayment notice, the usual
+    deadline, then the privilege goes); nothing outstanding settles the advance. A partial refund thus
+    leaves the buyer owing the rest of the advance, and an overturn moves the debt with the new outcome."""
+    if refund.state not in (RefundState.SUCCESS, RefundState.CLOSED) or refund.advance_state not in (
+        AdvanceState.ADVANCED,
+        AdvanceState.MERCHANT_REFUSED_GOODS,
+        AdvanceState.SETTLED,
+    ):
+        return
+    owed = advance_outstanding(refund)
+    if owed > 0:
+        if refund.advance_state != AdvanceState.MERCHANT_REFUSED_GOODS:
+            refund.advance_owed_by_judgment(by=actor, description=f"By judgment the buyer owes {owed} fen back")
+        # Each judgment that leaves a debt sends its notice, with a fresh deadline for the amount it leaves.
+        refund.repaid_at = None
+        refund.repayment_notice_at = at
+        refund.repayment_due_at = at + policy_table.load("refund.").duration("refund.advance_repay_window")
+        notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=refund.pk)
+    elif refund.advance_state != AdvanceState.SETTLED:
+        refund.settle_advance(by=actor, description="Advance recovered from the merchant by judgment")
+        refund.repayment_due_at = None
+    else:
+        return
+    refund.save()
 
 
 def _full_amount(case: Intervention) -> int:
@@ -862,32 +888,29 @@ def _pay_refund(
 ) -> None:
     if amount <= 0:
         return
-    # An advance the buyer already holds (even after a refusal of the goods) is recovered from the merchant.
-    advanced = refund is not None and refund.advance_state in (
-        AdvanceState.ADVANCED,
-        AdvanceState.MERCHANT_REFUSED_GOODS,
-    )
+    # An advance the buyer still holds (read from the ledger, so after an overturned judgment's reversal too)
+    # is recovered from the merchant's charge, up to what is outstanding; _settle_advance handles the rest.
+    outstanding = advance_outstanding(refund) if refund is not None else 0
     row = RefundRow(
         judgment.pk,
         case.buyer_id,
         case.merchant_id,
         amount,
-        AdvanceState.ADVANCED if advanced else AdvanceState.NONE,
+        AdvanceState.ADVANCED if outstanding > 0 else AdvanceState.NONE,
         False,
+        advance_fen=outstanding,
     )
     postings = refund_paid(row, at=at, actor=actor, policies=policy_table.load("refund."))
     # Keyed by the judgment, not the refund, so an overturn can reverse exactly what this judgment moved.
     ct = ContentType.objects.get_for_model(Judgment)
     for entry in [*postings.merchant, *postings.advance]:
         entry.idempotency_key = _key(judgment, entry.idempotency_key.rsplit(":", 1)[-1])
-        entry.source_type, entry.source_id = ct, judgment.pk
+        entry.source_type_id, entry.source_id = ct.pk, judgment.pk
         entry.memo = f"{case.number} {entry.kind} by judgment"
     postings.write()
     if refund is not None and can_proceed(refund.settle_by_judgment):
         refund.settle_by_judgment(at=at, amount_fen=amount, by=actor, description=description)
-        if refund.advance_state == AdvanceState.ADVANCED or refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS:
-            refund.settle_advance(by=actor, description="Advance recovered from the merchant by judgment")
-        elif refund.advance_state == AdvanceState.APPLIED:
+        if refund.advance_state == AdvanceState.APPLIED:
             refund.close_advance(by=actor, description="Refunded by judgment without an advance")
         refund.due_at, refund.due_action = None, ""
         refund.intervention_requested_at = None

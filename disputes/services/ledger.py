@@ -7,8 +7,9 @@ from typing import Any, Generic, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
-from disputes.bulk import insert_instances
+from disputes.bulk import insert_instances, insert_rows
 from disputes.errors import IdempotencyConflict, ValidationFailed
 from disputes.models.ledger import EntryKind, LedgerEntry
 
@@ -118,6 +119,68 @@ def ledger_post_many(entries: list[E]) -> int:
     if any(k is None for k in keys) or len(set(keys)) != len(keys):
         raise ValidationFailed("Bulk postings need distinct idempotency keys.", code="bulk_keys")
     return insert_instances(entries, unique="idempotency_key")
+
+
+@dataclass(slots=True)
+class PendingEntry:
+    """A ledger row not yet written, for posting in bulk. A model instance costs ~20 us to build and a
+    sweep builds thousands; this costs well under one. The account is buyer_id and/or merchant_id, as
+    the target ledger has them."""
+
+    amount: int
+    kind: str
+    idempotency_key: str
+    source_type_id: int | None
+    source_id: int | None
+    occurred_at: datetime
+    created_by_id: int | None
+    memo: str
+    buyer_id: int | None = None
+    merchant_id: int | None = None
+
+
+_PENDING_COLUMNS = (
+    "amount",
+    "kind",
+    "idempotency_key",
+    "source_type",
+    "source_id",
+    "occurred_at",
+    "created_by",
+    "memo",
+)
+
+
+def ledger_post_pending(model: type[LedgerEntry], entries: list[PendingEntry]) -> int:
+    """ledger_post_many for PendingEntry rows: one INSERT, each key at most once; returns how many were new."""
+    if not entries:
+        return 0
+    keys = [e.idempotency_key for e in entries]
+    if any(k is None for k in keys) or len(set(keys)) != len(keys):
+        raise ValidationFailed("Bulk postings need distinct idempotency keys.", code="bulk_keys")
+    if any(e.amount == 0 for e in entries):
+        raise ValidationFailed("A ledger entry must move a non-zero amount.", code="zero_amount")
+    account = _account_fields(model)
+    for name in account:
+        if any(getattr(e, f"{name}_id") is None for e in entries):
+            raise ValidationFailed(f"Every {model._meta.model_name} posting needs a {name}.", code="bulk_account")
+    now = timezone.now()
+    rows = [
+        (
+            *[getattr(e, f"{name}_id") for name in account],
+            e.amount,
+            e.kind,
+            e.idempotency_key,
+            e.source_type_id,
+            e.source_id,
+            e.occurred_at,
+            e.created_by_id,
+            e.memo[:255],
+            now,
+        )
+        for e in entries
+    ]
+    return insert_rows(model, [*account, *_PENDING_COLUMNS, "created_at"], rows, unique="idempotency_key")
 
 
 def ledger_balance(model: type[LedgerEntry], **account: Any) -> int:

@@ -3,9 +3,10 @@ cover. Built as unsaved entries so the single-request services and the bulk swee
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, Sum
 
 from disputes.models import (
     AdvanceState,
@@ -16,7 +17,7 @@ from disputes.models import (
     RefundRequest,
 )
 from disputes.policies import PolicySnapshot
-from disputes.services.ledger import ledger_post_many
+from disputes.services.ledger import PendingEntry, ledger_post_pending
 
 # The buyer holds the platform's advance: after it was paid, and still after the merchant refused the
 # goods (until repaid). Paying the refund in either state recovers it from the merchant's charge.
@@ -33,6 +34,9 @@ class RefundRow:
     amount_fen: int
     advance_state: str
     damage_guarantee: bool
+    # What the platform advanced and has not got back, when that differs from amount_fen (a judgment may
+    # award less or more than was advanced): the recovery is never more than this.
+    advance_fen: int | None = None
 
     @classmethod
     def of(cls, refund: RefundRequest) -> "RefundRow":
@@ -46,23 +50,34 @@ class RefundRow:
         )
 
 
+class Written(NamedTuple):
+    """How many entries a write added to each ledger (a key already there adds nothing)."""
+
+    merchant: int
+    advance: int
+    points: int
+
+
 @dataclass
 class Postings:
-    merchant: list[MerchantAccountEntry] = field(default_factory=list)
-    advance: list[PlatformAdvanceEntry] = field(default_factory=list)
-    points: list[BuyerPointsEntry] = field(default_factory=list)
+    """The entries one or many refunds move, per ledger, not yet written."""
+
+    merchant: list[PendingEntry] = field(default_factory=list)
+    advance: list[PendingEntry] = field(default_factory=list)
+    points: list[PendingEntry] = field(default_factory=list)
 
     def extend(self, other: "Postings") -> None:
         self.merchant += other.merchant
         self.advance += other.advance
         self.points += other.points
 
-    def write(self) -> int:
-        """Post everything (each key at most once); returns how many merchant refund charges were new."""
-        charges = ledger_post_many(self.merchant)
-        ledger_post_many(self.advance)
-        ledger_post_many(self.points)
-        return charges
+    def write(self) -> Written:
+        """Post everything, each key at most once."""
+        return Written(
+            ledger_post_pending(MerchantAccountEntry, self.merchant),
+            ledger_post_pending(PlatformAdvanceEntry, self.advance),
+            ledger_post_pending(BuyerPointsEntry, self.points),
+        )
 
 
 def refund_key(refund_id: int, what: str) -> str:
@@ -76,16 +91,20 @@ def damage_penalty_fen(amount_fen: int, policies: PolicySnapshot) -> int:
     return max(policies.int("refund.damage_penalty_min"), min(share, policies.int("refund.damage_penalty_max")))
 
 
-def _common(refund_id: int, what: str, kind: str, *, at: datetime, actor: Any, memo: str) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "idempotency_key": refund_key(refund_id, what),
-        "source_type": ContentType.objects.get_for_model(RefundRequest),
-        "source_id": refund_id,
-        "occurred_at": at,
-        "created_by": actor if getattr(actor, "pk", None) else None,
-        "memo": memo,
-    }
+def _entry(
+    refund_id: int, what: str, kind: str, amount: int, *, at: datetime, actor: Any, memo: str, **account: int
+) -> PendingEntry:
+    return PendingEntry(
+        amount=amount,
+        kind=kind,
+        idempotency_key=refund_key(refund_id, what),
+        source_type_id=ContentType.objects.get_for_model(RefundRequest).pk,
+        source_id=refund_id,
+        occurred_at=at,
+        created_by_id=getattr(actor, "pk", None),
+        memo=memo,
+        **account,
+    )
 
 
 def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySnapshot) -> Postings:
@@ -95,85 +114,77 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySna
     merchant repays the platform, and the advance account goes back to zero.
     """
     out = Postings()
-    if row.amount_fen:
-        out.merchant.append(
-            MerchantAccountEntry(
-                merchant_id=row.merchant_id,
-                amount=-row.amount_fen,
-                **_common(row.id, "refund", EntryKind.REFUND, at=at, actor=actor, memo=f"RF-{row.id} refund"),
-            )
+    if not row.amount_fen:
+        return out
+    when = {"at": at, "actor": actor}
+    out.merchant.append(
+        _entry(
+            row.id,
+            "refund",
+            EntryKind.REFUND,
+            -row.amount_fen,
+            memo=f"RF-{row.id} refund",
+            merchant_id=row.merchant_id,
+            **when,
         )
-    if row.advance_state in ADVANCE_OUTSTANDING and row.amount_fen:
+    )
+    recovery = row.amount_fen if row.advance_fen is None else min(row.amount_fen, row.advance_fen)
+    if row.advance_state in ADVANCE_OUTSTANDING and recovery > 0:
+        memo = f"RF-{row.id} advance recovered from the merchant"
         out.advance.append(
-            PlatformAdvanceEntry(
+            _entry(
+                row.id,
+                "advance_recovery",
+                EntryKind.ADVANCE_RECOVERY,
+                -recovery,
+                memo=memo,
                 buyer_id=row.buyer_id,
                 merchant_id=row.merchant_id,
-                amount=-row.amount_fen,
-                **_common(
-                    row.id,
-                    "advance_recovery",
-                    EntryKind.ADVANCE_RECOVERY,
-                    at=at,
-                    actor=actor,
-                    memo=f"RF-{row.id} advance recovered from the merchant",
-                ),
+                **when,
             )
         )
-    if row.damage_guarantee and row.amount_fen:
-        penalty = damage_penalty_fen(row.amount_fen, policies)
+    penalty = damage_penalty_fen(row.amount_fen, policies) if row.damage_guarantee else 0
+    if penalty:
         # 100 points = 1 元 = 100 fen: the buyer gets the penalty as points, the merchant pays it in fen.
         memo = f"RF-{row.id} damage guarantee penalty"
-        out.points.append(
-            BuyerPointsEntry(
-                buyer_id=row.buyer_id,
-                amount=penalty,
-                **_common(row.id, "damage_penalty", EntryKind.DAMAGE_PENALTY, at=at, actor=actor, memo=memo),
-            )
-        )
+        kind = EntryKind.DAMAGE_PENALTY
+        out.points.append(_entry(row.id, "damage_penalty", kind, penalty, memo=memo, buyer_id=row.buyer_id, **when))
         out.merchant.append(
-            MerchantAccountEntry(
-                merchant_id=row.merchant_id,
-                amount=-penalty,
-                **_common(row.id, "damage_penalty", EntryKind.DAMAGE_PENALTY, at=at, actor=actor, memo=memo),
-            )
+            _entry(row.id, "damage_penalty", kind, -penalty, memo=memo, merchant_id=row.merchant_id, **when)
         )
     return out
 
 
+def advance_outstanding(refund: RefundRequest) -> int:
+    """What the platform advanced on this refund and has not got back, from the ledger: the advance, its
+    recovery or repayment, and what judgments on the refund's cases posted or reversed."""
+    from disputes.models import Judgment
+
+    judgments = Judgment.objects.filter(intervention__refund_id=refund.pk).values_list("pk", flat=True)
+    refund_ct = ContentType.objects.get_for_model(RefundRequest)
+    judgment_ct = ContentType.objects.get_for_model(Judgment)
+    entries = PlatformAdvanceEntry.objects.filter(
+        Q(source_type=refund_ct, source_id=refund.pk) | Q(source_type=judgment_ct, source_id__in=judgments)
+    )
+    return entries.aggregate(total=Sum("amount"))["total"] or 0
+
+
 def advance_paid(row: RefundRow, *, at: datetime, actor: Any) -> Postings:
     """The platform refunds the buyer first (先行垫付): the advance account records what it is owed."""
+    memo = f"RF-{row.id} instant refund advance"
+    account = {"buyer_id": row.buyer_id, "merchant_id": row.merchant_id}
     return Postings(
-        advance=[
-            PlatformAdvanceEntry(
-                buyer_id=row.buyer_id,
-                merchant_id=row.merchant_id,
-                amount=row.amount_fen,
-                **_common(
-                    row.id, "advance", EntryKind.ADVANCE, at=at, actor=actor, memo=f"RF-{row.id} instant refund advance"
-                ),
-            )
-        ]
+        advance=[_entry(row.id, "advance", EntryKind.ADVANCE, row.amount_fen, at=at, actor=actor, memo=memo, **account)]
     )
 
 
 def advance_repaid(row: RefundRow, *, at: datetime, actor: Any) -> Postings:
     """The buyer repaid an advance after the merchant's refusal of the goods was upheld."""
+    memo = f"RF-{row.id} advance repaid by the buyer"
+    account = {"buyer_id": row.buyer_id, "merchant_id": row.merchant_id}
+    kind = EntryKind.ADVANCE_RECOVERY
     return Postings(
-        advance=[
-            PlatformAdvanceEntry(
-                buyer_id=row.buyer_id,
-                merchant_id=row.merchant_id,
-                amount=-row.amount_fen,
-                **_common(
-                    row.id,
-                    "advance_repaid",
-                    EntryKind.ADVANCE_RECOVERY,
-                    at=at,
-                    actor=actor,
-                    memo=f"RF-{row.id} advance repaid by the buyer",
-                ),
-            )
-        ]
+        advance=[_entry(row.id, "advance_repaid", kind, -row.amount_fen, at=at, actor=actor, memo=memo, **account)]
     )
 
 
@@ -182,19 +193,21 @@ def shipping_cover_paid(row: RefundRow, *, at: datetime, actor: Any, policies: P
 
     Funded by the cover (insurance), so no merchant entry.
     """
+    amount = policies.int("refund.shipping_cover")
+    if not amount:
+        return Postings()  # the policy table can switch the cover off
+    memo = f"RF-{row.id} return shipping cover"
     return Postings(
         points=[
-            BuyerPointsEntry(
+            _entry(
+                row.id,
+                "shipping_cover",
+                EntryKind.SHIPPING_COVER,
+                amount,
+                at=at,
+                actor=actor,
+                memo=memo,
                 buyer_id=row.buyer_id,
-                amount=policies.int("refund.shipping_cover"),
-                **_common(
-                    row.id,
-                    "shipping_cover",
-                    EntryKind.SHIPPING_COVER,
-                    at=at,
-                    actor=actor,
-                    memo=f"RF-{row.id} return shipping cover",
-                ),
             )
         ]
     )

@@ -1,23 +1,24 @@
 """The scheduler's pass over refunds: every timeout of RULES.md section 2, applied in bulk and exactly once."""
 
+import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
-from django_fsm_log.models import StateLog
 
 from disputes import policies as policy_table
 from disputes.actors import system_actor
-from disputes.bulk import insert_instances
+from disputes.bulk import in_ids, insert_transitions
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
 from disputes.notifications import notify_many_after_commit
 from disputes.services.refund_money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5000
 SESSIONS = 2
@@ -69,34 +70,23 @@ _SOURCE = {
 }
 
 
-def _logs(rows: list[tuple[int, str]], *, action: str, actor: Any, at: datetime, ct: ContentType) -> list[StateLog]:
-    return [
-        StateLog(
-            timestamp=at,
-            by=actor,
-            source_state=source,
-            state=_TARGET[action],
-            transition=f"timeout_{action}",
-            content_type=ct,
-            object_id=pk,
-            description=_DESCRIPTION[action],
-        )
-        for pk, source in rows
-    ]
+def _apply_batch(
+    rows: list[tuple], *, now: datetime, actor: Any, policies: Any, result: RefundSweepResult
+) -> list[int]:
+    """Apply one locked batch; returns the ids whose deadline's action does not fit their state.
 
-
-def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any, result: RefundSweepResult) -> None:
-    ct = ContentType.objects.get_for_model(RefundRequest)
+    The services never write such a row. Should one appear, it is neither paid nor moved (a refund is
+    only paid by moving it to success) but left, with its deadline, for staff to see."""
     by_action: dict[str, list[tuple]] = defaultdict(list)
+    unfit: list[int] = []
     for row in rows:
-        by_action[row[1]].append(row)
-    logs: list[StateLog] = []
+        if row[1] in _SOURCE and row[2] in _SOURCE[row[1]]:
+            by_action[row[1]].append(row)
+        else:
+            unfit.append(row[0])
     postings = Postings()
     for action, group in by_action.items():
-        if action not in _TARGET:
-            continue
-        ids = [r[0] for r in group]
-        qs = RefundRequest.objects.filter(id__in=ids, state__in=_SOURCE[action])
+        qs = RefundRequest.objects.filter(id__in=in_ids([r[0] for r in group]), state__in=_SOURCE[action])
         if action == DueAction.PAY:
             for pk, _, _source, buyer_id, merchant_id, amount, advance, damage, due in group:
                 # Money is dated at the deadline, so a catch-up after downtime reads as it should have.
@@ -159,7 +149,7 @@ def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any,
             )
             if notice:
                 # The merchant's refusal of the goods stands: the buyer owes the advance.
-                RefundRequest.objects.filter(id__in=notice).update(
+                RefundRequest.objects.filter(id__in=in_ids(notice)).update(
                     repayment_notice_at=now, repayment_due_at=now + policies.duration("refund.advance_repay_window")
                 )
                 notify_many_after_commit("refund.advance_repayment_notice", case="refund", case_ids=notice)
@@ -173,19 +163,30 @@ def _apply_batch(rows: list[tuple], *, now: datetime, actor: Any, policies: Any,
                 due_action=DueAction.NONE,
             )
             result.received += len(group)
-        logs += _logs([(r[0], r[2]) for r in group], action=action, actor=actor, at=now, ct=ct)
-    result.credits += postings.write()
-    insert_instances(logs)
+        insert_transitions(
+            RefundRequest,
+            [(r[0], r[2]) for r in group],
+            transition=f"timeout_{action}",
+            target=_TARGET[action],
+            description=_DESCRIPTION[action],
+            actor_id=actor.pk,
+            at=now,
+        )
+    result.credits += postings.write().merchant
+    return unfit
 
 
 def _sweep_due(*, now: datetime, actor: Any, policies: Any, batch_size: int, result: RefundSweepResult) -> None:
+    unfit: list[int] = []  # never taken again in this run, so they cannot keep the loop going
     while True:
         with transaction.atomic():
+            due = RefundRequest.objects.select_for_update(skip_locked=True).filter(
+                due_at__isnull=False, due_at__lte=now
+            )
+            if unfit:
+                due = due.exclude(id__in=in_ids(unfit))
             rows = list(
-                RefundRequest.objects.select_for_update(skip_locked=True)
-                .filter(due_at__isnull=False, due_at__lte=now)
-                .order_by()
-                .values_list(
+                due.order_by().values_list(
                     "id",
                     "due_action",
                     "state",
@@ -198,10 +199,17 @@ def _sweep_due(*, now: datetime, actor: Any, policies: Any, batch_size: int, res
                 )[:batch_size]
             )
             if not rows:
-                return
-            _apply_batch(rows, now=now, actor=actor, policies=policies, result=result)
+                break
+            unfit += _apply_batch(rows, now=now, actor=actor, policies=policies, result=result)
         if len(rows) < batch_size:
-            return
+            break
+    if unfit:
+        logger.error(
+            "refund sweep: %d requests have a deadline whose action does not fit their state; "
+            "left untouched for staff: %s",
+            len(unfit),
+            ", ".join(f"RF-{pk}" for pk in sorted(unfit)[:50]),
+        )
 
 
 def _sweep_repayments(*, now: datetime, batch_size: int, result: RefundSweepResult) -> None:

@@ -1,6 +1,7 @@
 """Refund and after-sales services (退款/售后): apply, agree, refuse, modify, cancel, return shipping, goods
 receipt, instant-refund advances, express rights protection (极速维权) and asking for platform intervention."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,7 @@ from disputes.services.ledger import ledger_balance
 from disputes.services.refund_money import (
     ADVANCE_OUTSTANDING,
     RefundRow,
+    advance_outstanding,
     advance_paid,
     advance_repaid,
     refund_paid,
@@ -190,10 +192,15 @@ def _refundable(item: OrderItem, *, exclude_id: int | None = None) -> int:
     return max(item.amount_paid_fen - refunded - judged, 0)
 
 
+def has_open_case(refund: RefundRequest) -> bool:
+    """Whether a platform intervention case on this refund is still open (the admin hides what it blocks)."""
+    return refund.interventions.filter(state__in=CASE_PENDING_STATES).exists()
+
+
 def _require_no_open_case(refund: RefundRequest) -> None:
     """While the platform handles the dispute, the parties do not settle the same refund around it:
     a refund paid by the merchant and again by the judgment would be paid twice."""
-    if refund.interventions.filter(state__in=CASE_PENDING_STATES).exists():
+    if has_open_case(refund):
         raise InvalidTransition(
             "A platform intervention case is open on this refund; withdraw it first.", code="intervention_open"
         )
@@ -848,10 +855,12 @@ def refund_advance_repaid(*, actor: Any, refund_id: int) -> RefundRequest:
     _require_staff(actor, "disputes.act_on_behalf_refundrequest")
     with transaction.atomic():
         refund = _lock(refund_id)
-        if refund.advance_state != AdvanceState.MERCHANT_REFUSED_GOODS or refund.repaid_at is not None:
+        owed = advance_outstanding(refund)
+        if refund.advance_state != AdvanceState.MERCHANT_REFUSED_GOODS or refund.repaid_at is not None or owed <= 0:
             raise InvalidTransition("No advance is owed on this request.", code="no_advance_owed")
         now = timezone.now()
-        advance_repaid(RefundRow.of(refund), at=now, actor=actor).write()
+        # What is owed, from the ledger: the whole advance, or what a partial judgment left with the buyer.
+        advance_repaid(replace(RefundRow.of(refund), amount_fen=owed), at=now, actor=actor).write()
         refund.repaid_at = now
         refund.settle_advance(by=actor, description="Advance repaid by the buyer")
         refund.save()

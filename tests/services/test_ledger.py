@@ -1,13 +1,22 @@
 """The ledgers: append-only in the ORM and in the database, exactly-once posting, reversals, balances."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from disputes.errors import AppendOnlyViolation, IdempotencyConflict, ValidationFailed
 from disputes.models import BuyerPointsEntry, EntryKind, MerchantAccountEntry, PlatformAdvanceEntry
-from disputes.services.ledger import ledger_balance, ledger_post, ledger_post_many, ledger_reverse
+from disputes.services.ledger import (
+    PendingEntry,
+    ledger_balance,
+    ledger_post,
+    ledger_post_many,
+    ledger_post_pending,
+    ledger_reverse,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +150,49 @@ def test_bulk_post_skips_existing_keys(buyer):
     assert ledger_balance(BuyerPointsEntry, buyer=buyer) == 20
     with pytest.raises(ValidationFailed):
         ledger_post_many([BuyerPointsEntry(buyer=buyer, amount=1, kind=EntryKind.ADJUSTMENT, idempotency_key=None)])
+
+
+def _pending(key, amount=10, **account):
+    return PendingEntry(
+        amount=amount,
+        kind=EntryKind.ADJUSTMENT,
+        idempotency_key=key,
+        source_type_id=None,
+        source_id=None,
+        occurred_at=timezone.now() - timedelta(days=1),
+        created_by_id=None,
+        memo="m" * 300,
+        **account,
+    )
+
+
+def test_pending_entries_post_once_each_with_their_account_and_date(buyer, merchant):
+    _credit(buyer, 10, "k1")
+    entries = [_pending("k1", buyer_id=buyer.pk), _pending("k2", buyer_id=buyer.pk)]
+    assert ledger_post_pending(BuyerPointsEntry, entries) == 1
+    assert ledger_post_pending(BuyerPointsEntry, entries) == 0
+    assert ledger_balance(BuyerPointsEntry, buyer=buyer) == 20
+    stored = BuyerPointsEntry.objects.get(idempotency_key="k2")
+    assert (stored.occurred_at, len(stored.memo)) == (entries[1].occurred_at, 255)
+    both = [_pending("a1", -5, buyer_id=buyer.pk, merchant_id=merchant.pk)]
+    assert ledger_post_pending(PlatformAdvanceEntry, both) == 1
+    assert ledger_balance(PlatformAdvanceEntry, merchant=merchant) == -5
+
+
+@pytest.mark.parametrize(
+    ("entries", "code"),
+    [
+        (lambda b: [_pending("x", buyer_id=b.pk), _pending("x", buyer_id=b.pk)], "bulk_keys"),
+        (lambda b: [_pending(None, buyer_id=b.pk)], "bulk_keys"),
+        (lambda b: [_pending("x", 0, buyer_id=b.pk)], "zero_amount"),
+        (lambda b: [_pending("x", merchant_id=1)], "bulk_account"),
+    ],
+)
+def test_pending_entries_refused_write_nothing(buyer, entries, code):
+    with pytest.raises(ValidationFailed) as refused:
+        ledger_post_pending(BuyerPointsEntry, [_pending("ok", buyer_id=buyer.pk), *entries(buyer)])
+    assert refused.value.code == code
+    assert not BuyerPointsEntry.objects.exists()
 
 
 @pytest.mark.postgres

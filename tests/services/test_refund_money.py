@@ -18,7 +18,8 @@ from disputes.models import (
     RefundRequest,
     RefundState,
 )
-from disputes.services.refund_money import RefundRow, refund_paid
+from disputes.policies import PolicySnapshot
+from disputes.services.refund_money import RefundRow, refund_paid, shipping_cover_paid
 from disputes.services.refund_sweep import refund_sweep
 from disputes.services.refunds import (
     RefundNotAllowed,
@@ -88,7 +89,7 @@ def test_merchant_agreeing_charges_the_refund_once(buyer, merchant, merchant_use
     assert (charge.occurred_at, charge.created_by, charge.source) == (AGREED, merchant_user, refund)
     # Posting the same refund again (a retry after a crash between commit and reply) adds nothing.
     policies = policy_table.load("refund.")
-    assert refund_paid(RefundRow.of(refund), at=AGREED, actor=merchant_user, policies=policies).write() == 0
+    assert refund_paid(RefundRow.of(refund), at=AGREED, actor=merchant_user, policies=policies).write() == (0, 0, 0)
     assert refund_sweep(now=T0 + timedelta(days=60)).total == 0
     assert account(merchant) == -50_000
     assert (points(buyer), advances(buyer)) == (0, 0)
@@ -584,3 +585,21 @@ def test_the_amount_cannot_change_while_an_advance_is_outstanding(quota_buyer, m
     refund.refresh_from_db()
     assert (refund.state, refund.amount_fen) == (RefundState.SELLER_REFUSED, 50_000)
     assert RefundRequest.objects.get(pk=refund.pk).modified_at is None
+
+
+def test_a_zero_cover_or_penalty_in_the_policy_table_posts_nothing():
+    """The policy table can switch shipping cover or the damage penalty off (0): no zero entry is written."""
+    values = {
+        "refund.shipping_cover": ("points", 0),
+        "refund.damage_penalty_percent": ("percent", 0),
+        "refund.damage_penalty_min": ("fen", 0),
+        "refund.damage_penalty_max": ("fen", 0),
+    }
+    policies = PolicySnapshot(values)
+    row = RefundRow(7, 1, 2, 10_000, AdvanceState.NONE, True)
+    assert shipping_cover_paid(row, at=T0, actor=None, policies=policies).points == []
+    paid = refund_paid(row, at=T0, actor=None, policies=policies)
+    assert ([e.amount for e in paid.merchant], paid.points) == ([-10_000], [])
+    with_penalty = PolicySnapshot({**values, "refund.damage_penalty_min": ("fen", 500)})
+    paid = refund_paid(row, at=T0, actor=None, policies=with_penalty)
+    assert ([e.amount for e in paid.merchant], [e.amount for e in paid.points]) == ([-10_000, -500], [500])

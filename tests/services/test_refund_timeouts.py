@@ -387,3 +387,26 @@ def test_rows_the_sweep_must_not_touch(buyer, merchant, merchant_user):
     assert (paid.state, paid.due_at) == (RefundState.SUCCESS, None)
     assert refund_sweep(now=T0 + timedelta(days=60)).total == 0
     assert MerchantAccountEntry.objects.count() == 1
+
+
+def test_a_deadline_that_does_not_fit_the_state_is_neither_paid_nor_looped_on(buyer, merchant, caplog):
+    """Should a row's due action not fit its state (no service writes one), the sweep pays and moves
+    nothing for it, names it in an error for staff, and still finishes even when every batch would
+    otherwise be full of such rows."""
+    good = apply_at(T0, buyer=buyer, item=signed_item(buyer, merchant), refund_type="refund_only", amount_fen=1_000)
+    odd = [
+        apply_at(T0, buyer=buyer, item=signed_item(buyer, merchant), refund_type="refund_only", amount_fen=2_000)
+        for _ in range(2)
+    ]
+    RefundRequest.objects.filter(pk__in=[r.pk for r in odd]).update(state=RefundState.WAIT_BUYER_RETURN)
+    due = bj(2026, 4, 3, 10, 0)
+    with caplog.at_level("ERROR", logger="disputes.services.refund_sweep"):
+        result = refund_sweep(now=due, batch_size=1)
+    assert (result.paid, result.credits) == (1, 1)
+    assert account(merchant) == -1_000
+    for refund in odd:
+        refund.refresh_from_db()
+        assert (refund.state, refund.due_action, refund.due_at) == (RefundState.WAIT_BUYER_RETURN, DueAction.PAY, due)
+        assert f"RF-{refund.pk}" in caplog.text
+    good.refresh_from_db()
+    assert good.state == RefundState.SUCCESS
