@@ -37,7 +37,7 @@ from disputes.models import (
     RefundType,
     ServiceCommitment,
 )
-from disputes.services.ledger import ledger_post, ledger_post_many
+from disputes.services.ledger import ledger_post
 from disputes.services.refund_money import RefundRow, advance_paid, refund_key, refund_paid
 from disputes.services.refund_sweep import refund_sweep
 from disputes.services.refunds import next_deadline
@@ -217,11 +217,11 @@ def test_loaded_rows_are_what_the_services_would_have_written():
     advanced = [r for r in refunds if r.advance_state != AdvanceState.NONE]
     assert len(succeeded) == FUTURE_SUCCESS and len(advanced) == 10
     for r in succeeded:
-        assert refund_paid(RefundRow.of(r), at=r.succeeded_at, actor=None, policies=policies).write() == 0
+        assert refund_paid(RefundRow.of(r), at=r.succeeded_at, actor=None, policies=policies).write() == (0, 0, 0)
         entry = MerchantAccountEntry.objects.get(idempotency_key=refund_key(r.pk, "refund"))
         assert (entry.amount, entry.kind, entry.occurred_at) == (-r.amount_fen, EntryKind.REFUND, r.succeeded_at)
     for r in advanced:
-        assert ledger_post_many(advance_paid(RefundRow.of(r), at=r.return_shipped_at, actor=None).advance) == 0
+        assert advance_paid(RefundRow.of(r), at=r.return_shipped_at, actor=None).write() == (0, 0, 0)
         entry = PlatformAdvanceEntry.objects.get(idempotency_key=refund_key(r.pk, "advance"))
         assert (entry.amount, entry.buyer_id, entry.occurred_at) == (r.amount_fen, r.buyer_id, r.return_shipped_at)
     # Every advance fitted into its buyer's quota (refund_ship_return checks that before advancing).

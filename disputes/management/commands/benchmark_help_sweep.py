@@ -7,17 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django_fsm_log.models import StateLog
-from rest_framework.authtoken.models import Token
 
 from disputes import policies as policy_table
 from disputes import sla
 from disputes.choices import ServiceKind
+from disputes.management.bench import Marks, delete_benchmark_data, settle
 from disputes.models import (
     LEDGER_MODELS,
     AnomalyKind,
@@ -46,6 +45,8 @@ BENCH_ORDER_PREFIX = "BENCH-"
 BUYERS = 8
 ITEM_PRICE_FEN = 300_000
 SQLITE_CHUNK = 5000
+# The tables a load fills and a cleanup empties: vacuumed after each (disputes.management.bench.settle).
+TABLES = (HelpRequest, Violation, StateLog, *LEDGER_MODELS)
 PENALTY_KINDS = (EntryKind.HELP_SOLUTION_PENALTY, EntryKind.HELP_RESOLUTION_PENALTY)
 
 
@@ -93,6 +94,7 @@ class Command(BaseCommand):
                 "(only sensible for small --requests)."
             )
         removed = self._cleanup()
+        settle(TABLES, stdout=self.stdout, checkpoint=False)
         if removed:
             self.stdout.write(f"removed previous benchmark data: {removed} help requests")
 
@@ -104,15 +106,7 @@ class Command(BaseCommand):
                 self._load_postgres(groups, buyer_ids, item_ids, merchant_id)
             else:
                 self._load_bulk(groups, buyer_ids, item_ids, merchant_id)
-        if postgres:
-            with connection.cursor() as cursor:
-                for model in (HelpRequest, Violation, *LEDGER_MODELS):
-                    cursor.execute(f"ANALYZE {_table(model)}")
-                # Write the loader's dirty pages out now, so the timing is the sweep's own I/O.
-                try:
-                    cursor.execute("CHECKPOINT")
-                except DatabaseError:
-                    self.stdout.write("note: CHECKPOINT needs a superuser; the sweep shares I/O with the load")
+        settle(TABLES, stdout=self.stdout, checkpoint=True)
         self.stdout.write(f"loaded {total} help requests in {time.perf_counter() - started:.1f}s")
 
         started = time.perf_counter()
@@ -127,6 +121,7 @@ class Command(BaseCommand):
 
         if not options["keep"]:
             self._cleanup()
+            settle(TABLES, stdout=self.stdout, checkpoint=False)
         self.stdout.write(
             json.dumps(
                 {
@@ -311,56 +306,14 @@ class Command(BaseCommand):
         return repeated_keys + extra
 
     def _cleanup(self) -> int:
-        """Delete every benchmark row in foreign-key order; returns how many help requests went."""
-        merchants = f"SELECT id FROM {_table(Merchant)} WHERE shop_name = %s"
-        users = f"SELECT id FROM {_table(get_user_model())} WHERE username LIKE %s"
-        buyers = f"SELECT id FROM {_table(Buyer)} WHERE user_id IN ({users})"
-        requests = f"SELECT id FROM {_table(HelpRequest)} WHERE merchant_id IN ({merchants})"
-        orders = f"SELECT id FROM {_table(Order)} WHERE merchant_id IN ({merchants})"
-        items = f"SELECT id FROM {_table(OrderItem)} WHERE order_id IN ({orders})"
+        """Delete every benchmark row; returns how many help requests went."""
+        marks = Marks(BENCH_MERCHANT, BENCH_USER_PREFIX)
+        requests = marks.cases(HelpRequest)
         claims = f"SELECT id FROM {_table(ForceMajeureClaim)} WHERE help_request_id IN ({requests})"
-        m, u = [BENCH_MERCHANT], [f"{BENCH_USER_PREFIX}%"]
-        postgres = connection.vendor == "postgresql"
-        with transaction.atomic(), connection.cursor() as cursor:
-            if postgres:
-                # Foreign keys are deferred; checked at each statement instead, no trigger event is
-                # pending when ALTER TABLE runs (PostgreSQL refuses it otherwise).
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for model in LEDGER_MODELS:
-                account = []
-                params: list[str] = []
-                if "buyer" in {f.name for f in model._meta.concrete_fields}:
-                    account.append(f"buyer_id IN ({buyers})")
-                    params += u
-                if "merchant" in {f.name for f in model._meta.concrete_fields}:
-                    account.append(f"merchant_id IN ({merchants})")
-                    params += m
-                table = _table(model)
-                # The ledgers refuse deletes by trigger in PostgreSQL. Only this cleanup of rows the
-                # benchmark made lifts that, inside this transaction, and puts it back before commit.
-                if postgres:
-                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                cursor.execute(f"DELETE FROM {table} WHERE {' OR '.join(account)}", params)
-                if postgres:
-                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            cursor.execute(f"DELETE FROM {_table(Violation)} WHERE merchant_id IN ({merchants})", m)
-            cursor.execute(
-                f"DELETE FROM {_table(StateLog)} WHERE content_type_id = %s AND object_id IN ({requests})",
-                [ContentType.objects.get_for_model(HelpRequest).pk, *m],
-            )
-            cursor.execute(f"DELETE FROM {_table(ForceMajeureEvidence)} WHERE claim_id IN ({claims})", m)
-            cursor.execute(f"DELETE FROM {_table(ForceMajeureClaim)} WHERE help_request_id IN ({requests})", m)
-            cursor.execute(f"DELETE FROM {_table(HelpRequest)} WHERE merchant_id IN ({merchants})", m)
-            removed = cursor.rowcount
-            cursor.execute(f"DELETE FROM {_table(ServiceCommitment)} WHERE order_item_id IN ({items})", m)
-            cursor.execute(f"DELETE FROM {_table(OrderItem)} WHERE order_id IN ({orders})", m)
-            cursor.execute(f"DELETE FROM {_table(Order)} WHERE merchant_id IN ({merchants})", m)
-            cursor.execute(f"DELETE FROM {_table(Product)} WHERE merchant_id IN ({merchants})", m)
-            cursor.execute(f"DELETE FROM {_table(Buyer)} WHERE user_id IN ({users})", u)
-            cursor.execute(f"DELETE FROM {_table(Merchant)} WHERE shop_name = %s", m)
-            user_model = get_user_model()
-            # Nothing else refers to a benchmark user; raw SQL keeps this independent of other apps' models.
-            for link in (user_model.groups.through, user_model.user_permissions.through, Token):
-                cursor.execute(f"DELETE FROM {_table(link)} WHERE user_id IN ({users})", u)
-            cursor.execute(f"DELETE FROM {_table(user_model)} WHERE username LIKE %s", u)
-        return max(removed, 0)
+
+        def before_requests(cursor: Any) -> None:
+            cursor.execute(f"DELETE FROM {_table(Violation)} WHERE merchant_id IN ({marks.merchants})", marks.m)
+            cursor.execute(f"DELETE FROM {_table(ForceMajeureEvidence)} WHERE claim_id IN ({claims})", marks.m)
+            cursor.execute(f"DELETE FROM {_table(ForceMajeureClaim)} WHERE help_request_id IN ({requests})", marks.m)
+
+        return delete_benchmark_data(marks, case_model=HelpRequest, before_cases=before_requests)

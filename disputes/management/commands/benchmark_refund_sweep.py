@@ -11,14 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django_fsm_log.models import StateLog
-from rest_framework.authtoken.models import Token
 
 from disputes import policies as policy_table
 from disputes.choices import CreditRating, ServiceKind
+from disputes.management.bench import Marks, delete_benchmark_data, settle
 from disputes.models import (
     LEDGER_MODELS,
     MONEY_TYPES,
@@ -56,6 +56,8 @@ SPREAD_S = 600  # row g's timeout starts g % SPREAD_S seconds before its group's
 DUE_LAG = timedelta(minutes=10)  # the latest due row's deadline passed this long before the load
 FUTURE_LAG = timedelta(minutes=1)  # rows with a future deadline started their clock this long ago, or a bit more
 SQLITE_CHUNK = 5000
+# The tables a load fills and a cleanup empties: vacuumed after each (disputes.management.bench.settle).
+TABLES = (RefundRequest, Order, OrderItem, ServiceCommitment, StateLog, *LEDGER_MODELS)
 # Postings a refund gets at most once each (the sweep's charge and damage penalty, an advance and its recovery).
 ONCE_PER_REFUND_KINDS = (EntryKind.REFUND, EntryKind.DAMAGE_PENALTY, EntryKind.ADVANCE, EntryKind.ADVANCE_RECOVERY)
 
@@ -298,20 +300,13 @@ class Command(BaseCommand):
                 "DJANGO_DEBUG=0 times what production runs."
             )
         removed = self._cleanup()
+        settle(TABLES, stdout=self.stdout, checkpoint=False)
         if removed:
             self.stdout.write(f"removed previous benchmark data: {removed} refund requests")
 
         started = time.perf_counter()
         parties = self.build(total=total, due=due, now=timezone.now())
-        if postgres:
-            with connection.cursor() as cursor:
-                for model in (RefundRequest, Order, OrderItem, ServiceCommitment, StateLog, *LEDGER_MODELS):
-                    cursor.execute(f"ANALYZE {_table(model)}")
-                # Write the loader's dirty pages out now, so the timing is the sweep's own I/O.
-                try:
-                    cursor.execute("CHECKPOINT")
-                except DatabaseError:
-                    self.stdout.write("note: CHECKPOINT needs a superuser; the sweep shares I/O with the load")
+        settle(TABLES, stdout=self.stdout, checkpoint=True)
         self.stdout.write(f"loaded {total} refund requests in {time.perf_counter() - started:.1f}s")
 
         started = time.perf_counter()
@@ -326,6 +321,7 @@ class Command(BaseCommand):
 
         if not options["keep"]:
             self._cleanup()
+            settle(TABLES, stdout=self.stdout, checkpoint=False)
         self.stdout.write(
             json.dumps(
                 {
@@ -600,52 +596,5 @@ class Command(BaseCommand):
         return total
 
     def _cleanup(self) -> int:
-        """Delete every benchmark row in foreign-key order; returns how many refund requests went."""
-        merchants = f"SELECT id FROM {_table(Merchant)} WHERE shop_name = %s"
-        users = f"SELECT id FROM {_table(get_user_model())} WHERE username LIKE %s"
-        buyers = f"SELECT id FROM {_table(Buyer)} WHERE user_id IN ({users})"
-        refunds = f"SELECT id FROM {_table(RefundRequest)} WHERE merchant_id IN ({merchants})"
-        orders = f"SELECT id FROM {_table(Order)} WHERE merchant_id IN ({merchants})"
-        items = f"SELECT id FROM {_table(OrderItem)} WHERE order_id IN ({orders})"
-        m, u = [BENCH_MERCHANT], [f"{BENCH_USER_PREFIX}%"]
-        postgres = connection.vendor == "postgresql"
-        with transaction.atomic(), connection.cursor() as cursor:
-            if postgres:
-                # Foreign keys are deferred; checked at each statement instead, no trigger event is
-                # pending when ALTER TABLE runs (PostgreSQL refuses it otherwise).
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for model in LEDGER_MODELS:
-                account = []
-                params: list[str] = []
-                if "buyer" in {f.name for f in model._meta.concrete_fields}:
-                    account.append(f"buyer_id IN ({buyers})")
-                    params += u
-                if "merchant" in {f.name for f in model._meta.concrete_fields}:
-                    account.append(f"merchant_id IN ({merchants})")
-                    params += m
-                table = _table(model)
-                # The ledgers refuse deletes by trigger in PostgreSQL. Only this cleanup of rows the
-                # benchmark made lifts that, inside this transaction, and puts it back before commit.
-                if postgres:
-                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                cursor.execute(f"DELETE FROM {table} WHERE {' OR '.join(account)}", params)
-                if postgres:
-                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            cursor.execute(
-                f"DELETE FROM {_table(StateLog)} WHERE content_type_id = %s AND object_id IN ({refunds})",
-                [ContentType.objects.get_for_model(RefundRequest).pk, *m],
-            )
-            cursor.execute(f"DELETE FROM {_table(RefundRequest)} WHERE merchant_id IN ({merchants})", m)
-            removed = cursor.rowcount
-            cursor.execute(f"DELETE FROM {_table(ServiceCommitment)} WHERE order_item_id IN ({items})", m)
-            cursor.execute(f"DELETE FROM {_table(OrderItem)} WHERE order_id IN ({orders})", m)
-            cursor.execute(f"DELETE FROM {_table(Order)} WHERE merchant_id IN ({merchants})", m)
-            cursor.execute(f"DELETE FROM {_table(Product)} WHERE merchant_id IN ({merchants})", m)
-            cursor.execute(f"DELETE FROM {_table(Buyer)} WHERE user_id IN ({users})", u)
-            cursor.execute(f"DELETE FROM {_table(Merchant)} WHERE shop_name = %s", m)
-            user_model = get_user_model()
-            # Nothing else refers to a benchmark user; raw SQL keeps this independent of other apps' models.
-            for link in (user_model.groups.through, user_model.user_permissions.through, Token):
-                cursor.execute(f"DELETE FROM {_table(link)} WHERE user_id IN ({users})", u)
-            cursor.execute(f"DELETE FROM {_table(user_model)} WHERE username LIKE %s", u)
-        return max(removed, 0)
+        """Delete every benchmark row; returns how many refund requests went."""
+        return delete_benchmark_data(Marks(BENCH_MERCHANT, BENCH_USER_PREFIX), case_model=RefundRequest)
