@@ -45,7 +45,9 @@ from disputes.models import (
     RefundRequest,
     RefundState,
 )
+from disputes.services.refund_money import advance_outstanding
 from disputes.services.refunds import (
+    has_open_case,
     refund_advance_repaid,
     refund_agree,
     refund_cancel,
@@ -584,7 +586,7 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         label=_("Cancel for the buyer"),
         description=_("Cancel on the buyer's behalf. The item can never be reopened afterwards."),
         permission=ACT_ON_BEHALF,
-        applies=lambda obj: obj.state in CANCELLABLE_STATES,
+        applies=lambda obj: obj.state in CANCELLABLE_STATES and not has_open_case(obj),
     )
     def cancel_for_buyer(self, request: HttpRequest, obj: RefundRequest) -> HttpResponse:
         return self.run_service_action(
@@ -603,7 +605,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         label=_("Uphold the refusal of the goods"),
         description=_("The merchant wins: the refund closes; a buyer holding an advance is told to repay it."),
         permission=VERIFY_EXPRESS,
-        applies=lambda obj: obj.state == RefundState.SELLER_REFUSED and obj.refused_goods,
+        # An open case decides the refusal instead (the service refuses with intervention_open).
+        applies=lambda obj: obj.state == RefundState.SELLER_REFUSED and obj.refused_goods and not has_open_case(obj),
     )
     def uphold_goods_refusal(self, request: HttpRequest, obj: RefundRequest) -> HttpResponse:
         return self.run_service_action(
@@ -631,7 +634,7 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             call=lambda data: refund_advance_repaid(actor=request.user, refund_id=obj.pk),
             success=_("Advance recorded as repaid."),
             intro=gettext("The buyer owes %(amount)s. Confirm only once the payment has arrived.")
-            % {"amount": format_fen(obj.amount_fen)},
+            % {"amount": format_fen(advance_outstanding(obj))},
         )
 
 

@@ -425,6 +425,34 @@ def test_senior_upholds_the_refusal_of_goods_and_the_buyer_owes_the_advance(
     assert log_of(refund, "close").description == "Refusal upheld: Photos show scratches."
 
 
+def test_no_uphold_or_cancel_button_while_an_intervention_case_decides_the_refund(
+    client, quota_buyer, merchant, merchant_user, senior
+):
+    from disputes.services.interventions import intervention_open
+
+    refund = goods_refused(quota_buyer, merchant, merchant_user)
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(senior)
+        assert {"uphold_goods_refusal", "cancel_for_buyer"} <= change_actions(client, refund)
+    at(
+        T0 + timedelta(hours=4),
+        intervention_open,
+        actor=quota_buyer.user,
+        ground="quality",
+        claim="Fine",
+        refund_id=refund.pk,
+    )
+    with time_machine.travel(NOW, tick=False):
+        assert not {"uphold_goods_refusal", "cancel_for_buyer"} & change_actions(client, refund)
+        response = client.post(action_url("refundrequest", refund.pk, "uphold_goods_refusal"), {"reason": "Scratched."})
+    assert messages_of(response)[-1] == (
+        "error",
+        "A platform intervention case is open on this refund; withdraw it first.",
+    )
+    refund.refresh_from_db()
+    assert refund.state == RefundState.SELLER_REFUSED
+
+
 def test_agent_records_an_advance_repaid(client, quota_buyer, merchant, merchant_user, senior, agent):
     refund = goods_refused(quota_buyer, merchant, merchant_user)
     at(T0 + timedelta(hours=4), refund_uphold_goods_refusal, actor=senior, refund_id=refund.pk, reason="Scratched")
