@@ -147,7 +147,8 @@ def _unquote(chunk: str) -> str:
 
 
 def read_po(path: Path) -> list[dict]:
-    """Entries of a .po file (obsolete `#~` entries dropped): flags, msgid, msgstr."""
+    """Entries of a .po file (obsolete `#~` entries dropped): flags, msgid, msgstr, and `key`, the msgid as
+    gettext stores it (``context\x04msgid`` for an entry with a msgctxt)."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
@@ -155,9 +156,11 @@ def read_po(path: Path) -> list[dict]:
             continue
         flags = " ".join(line for line in lines if line.startswith("#,"))
         body = "\n".join(line for line in lines if not line.startswith("#"))
-        msgid = re.search(r"^msgid (.*?)(?=^msgstr )", body, re.S | re.M).group(1)
+        msgid = _unquote(re.search(r"^msgid (.*?)(?=^msgstr )", body, re.S | re.M).group(1))
         msgstr = re.search(r"^msgstr (.*)", body, re.S | re.M).group(1)
-        entries.append({"flags": flags, "msgid": _unquote(msgid), "msgstr": _unquote(msgstr)})
+        context = re.search(r"^msgctxt (.*?)(?=^msgid )", body, re.S | re.M)
+        key = f"{_unquote(context.group(1))}\x04{msgid}" if context else msgid
+        entries.append({"flags": flags, "msgid": msgid, "msgstr": _unquote(msgstr), "key": key})
     return entries
 
 
@@ -198,6 +201,17 @@ def test_the_compiled_catalog_matches_the_po():
     with MO.open("rb") as handle:
         compiled = dict(gettext.GNUTranslations(handle)._catalog)  # the raw catalog is what we compare
     compiled.pop("", None)
-    expected = {e["msgid"]: e["msgstr"] for e in read_po(PO) if e["msgid"]}
+    expected = {e["key"]: e["msgstr"] for e in read_po(PO) if e["msgid"]}
     assert compiled == expected
     assert MO.stat().st_mtime >= PO.stat().st_mtime - 2  # and not clearly older (slack for checkout order)
+
+
+def test_an_intervention_claim_is_the_partys_demand_not_an_application():
+    """ "claim" means two things in English: a force-majeure claim (申请) and what a party asks for (诉求)."""
+    from django.utils import translation
+
+    from disputes.models import ForceMajeureEvidence, Intervention
+
+    with translation.override("zh-hans"):
+        assert str(Intervention._meta.get_field("claim").verbose_name) == "诉求"
+        assert str(ForceMajeureEvidence._meta.get_field("claim").verbose_name) == "申请"

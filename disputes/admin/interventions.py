@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 from django_object_actions import action as object_action
@@ -304,7 +304,9 @@ class FileCaseForm(forms.Form):
     party = forms.ChoiceField(label=_("on behalf of"), choices=PARTY_CHOICES)
     channel = forms.ChoiceField(label=_("channel"), choices=STAFF_CHANNELS)
     ground = forms.ChoiceField(label=_("ground"), choices=Ground.choices)
-    claim = _text_field(_("claim"), rows=5, help_text=_("What the party asks for, in their words."))
+    claim = _text_field(
+        pgettext_lazy("what a party asks for", "claim"), rows=5, help_text=_("What the party asks for, in their words.")
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -92,7 +93,8 @@ class Intervention(ConcurrentTransitionMixin, models.Model):
     applicant = models.CharField(_("applicant"), max_length=10, choices=Party.choices)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     ground = models.CharField(_("ground"), max_length=24, choices=Ground.choices)
-    claim = models.TextField(_("claim"), max_length=4000)
+    # "claim" is also a force-majeure or express claim (申请); here it is what the party asks for (诉求).
+    claim = models.TextField(pgettext_lazy("what a party asks for", "claim"), max_length=4000)
     tier = models.CharField(_("tier"), max_length=8, choices=Tier.choices, default=Tier.AGENT)
     express = models.BooleanField(_("express case (极速)"), default=False)
     # Queue order: express and 小二 first, then the decision deadline.
