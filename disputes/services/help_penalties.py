@@ -427,7 +427,7 @@ _PG_MARK = {
         WITH due AS (
             SELECT id FROM {help} WHERE state = %(dispatched)s AND solution_breached_at IS NULL
               AND solution_due_at IS NOT NULL AND solution_due_at <= %(now)s
-            LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            {take})
         UPDATE {help} h SET solution_breached_at = h.solution_due_at FROM due WHERE h.id = due.id
         RETURNING h.id, h.service_kind, h.item_price_fen,
                   h.solution_given_at IS NOT NULL AND h.solution_given_at <= h.solution_due_at, {claim}""",
@@ -435,11 +435,21 @@ _PG_MARK = {
         WITH due AS (
             SELECT id FROM {help} WHERE state IN (%(dispatched)s, %(solution_given)s)
               AND resolution_breached_at IS NULL AND resolution_due_at <= %(now)s
-            LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            {take})
         UPDATE {help} h SET resolution_breached_at = h.resolution_due_at, followup_queued_at = %(now)s
         FROM due WHERE h.id = due.id
         RETURNING h.id, h.service_kind, h.item_price_fen,
                   h.solution_given_at IS NOT NULL AND h.solution_given_at <= h.resolution_due_at, {claim}""",
+}
+# How the mark statement takes its rows. SKIP LOCKED first: concurrent sweeps get different rows.
+# When that comes back short, one pass that waits for the rows other sessions hold: a row the other
+# deadline's step (or a merchant's request) had locked is still due once they commit, and would
+# otherwise wait for the next sweep. PostgreSQL re-checks the condition after the wait, so a row
+# another sweep marked meanwhile is dropped. Waiting passes lock in id order (no deadlock between
+# them); SKIP LOCKED passes never wait on a request row.
+_PG_TAKE = {
+    False: "LIMIT %(limit)s FOR UPDATE SKIP LOCKED",
+    True: "ORDER BY id LIMIT %(limit)s FOR UPDATE",
 }
 _PG_CLAIM = """(SELECT c.status FROM {claims} c WHERE c.help_request_id = h.id AND c.deadline = %(deadline)s
                 AND c.status IN (%(pending)s, %(approved)s))"""
@@ -487,7 +497,10 @@ def _sweep_misses_pg(
         "points": _table(BuyerPointsEntry),
         "account": _table(MerchantAccountEntry),
     }
-    mark_sql = _PG_MARK[DeadlineKind(deadline)].format(claim=_PG_CLAIM.format(**tables), **tables)
+    mark_sql = {
+        wait: _PG_MARK[DeadlineKind(deadline)].format(claim=_PG_CLAIM.format(**tables), take=take, **tables)
+        for wait, take in _PG_TAKE.items()
+    }
     due_column = "solution_due_at" if deadline == DeadlineKind.SOLUTION else "resolution_due_at"
     write_sql = _PG_WRITE.format(due=due_column, **tables)
     fixed = {
@@ -501,10 +514,11 @@ def _sweep_misses_pg(
         "paid": str(ViolationStatus.NOT_COUNTED),
     }
     rules = _Rules(deadline, policies)
+    wait = False
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                mark_sql,
+                mark_sql[wait],
                 {
                     "now": now,
                     "limit": batch_size,
@@ -516,43 +530,61 @@ def _sweep_misses_pg(
                 },
             )
             rows = cursor.fetchall()
-            if not rows:
-                return
-            ids = [row[0] for row in rows]
-            decisions = [rules(kind, price, in_time, claim) for _, kind, price, in_time, claim in rows]
-            memos = [_memos(pk, deadline) for pk in ids]
-            cursor.execute(
-                write_sql,
-                {
-                    **fixed,
-                    "ids": array_literal(ids),
-                    "points": array_literal([d[0] for d in decisions]),
-                    "basis": array_literal([d[1] for d in decisions]),
-                    "status": array_literal([d[2] for d in decisions]),
-                    "vkeys": array_literal([violation_key(pk, deadline) for pk in ids]),
-                    "pkeys": array_literal([penalty_key(pk, deadline) for pk in ids]),
-                    "bmemos": array_literal([m[0] for m in memos]),
-                    "mmemos": array_literal([m[1] for m in memos]),
-                },
-            )
-            result.credits += cursor.fetchone()[0]
-            statuses = [d[2] for d in decisions]
-            result.held += statuses.count(ViolationStatus.HELD)
-            result.exempted += statuses.count(ViolationStatus.EXEMPTED)
-            if deadline == DeadlineKind.SOLUTION:
-                result.solution_misses += len(rows)
-            else:
-                result.resolution_misses += len(rows)
-        if len(rows) < batch_size:
+            if rows:
+                _write_pg_batch(
+                    cursor, rows, write_sql=write_sql, fixed=fixed, rules=rules, deadline=deadline, result=result
+                )
+        if wait and not rows:
             return
+        # A full batch: more may be due, skip what others hold. A short one: wait for what others hold.
+        wait = len(rows) < batch_size
+
+
+def _write_pg_batch(
+    cursor: Any,
+    rows: list[tuple],
+    *,
+    write_sql: str,
+    fixed: dict[str, Any],
+    rules: "_Rules",
+    deadline: str,
+    result: SweepResult,
+) -> None:
+    """One marked batch: the violations and both ledger rows, in one statement (_PG_WRITE)."""
+    ids = [row[0] for row in rows]
+    decisions = [rules(kind, price, in_time, claim) for _, kind, price, in_time, claim in rows]
+    memos = [_memos(pk, deadline) for pk in ids]
+    cursor.execute(
+        write_sql,
+        {
+            **fixed,
+            "ids": array_literal(ids),
+            "points": array_literal([d[0] for d in decisions]),
+            "basis": array_literal([d[1] for d in decisions]),
+            "status": array_literal([d[2] for d in decisions]),
+            "vkeys": array_literal([violation_key(pk, deadline) for pk in ids]),
+            "pkeys": array_literal([penalty_key(pk, deadline) for pk in ids]),
+            "bmemos": array_literal([m[0] for m in memos]),
+            "mmemos": array_literal([m[1] for m in memos]),
+        },
+    )
+    result.credits += cursor.fetchone()[0]
+    statuses = [d[2] for d in decisions]
+    result.held += statuses.count(ViolationStatus.HELD)
+    result.exempted += statuses.count(ViolationStatus.EXEMPTED)
+    if deadline == DeadlineKind.SOLUTION:
+        result.solution_misses += len(rows)
+    else:
+        result.resolution_misses += len(rows)
 
 
 def help_sweep(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH) -> SweepResult:
     """The scheduler's pass over one-click help: dispatch, record misses, credit penalties, auto-confirm.
 
     Safe to run twice or concurrently: each step locks the due rows it takes (skipping rows
-    another sweep holds), re-checks their state, and the ledger keys are unique. A sweep after
-    downtime catches up on everything due, dating each miss at its deadline.
+    another sweep holds, then waiting for any still held when the rest is done), re-checks their
+    state, and the ledger keys are unique. A sweep after downtime catches up on everything due,
+    dating each miss at its deadline.
     """
     now = now or timezone.now()
     actor = system_actor()
@@ -564,7 +596,7 @@ def help_sweep(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH) 
         # The two deadlines' rows are written by two database sessions at once: the work is in
         # PostgreSQL, and the machine has two cores. It is safe for the same reasons concurrent sweeps
         # are (row locks, SKIP LOCKED, unique keys). A request due for both after a long outage, held by
-        # one step, is skipped by the other and recorded by the next sweep, still dated at its deadline.
+        # one step, is taken by the other's waiting pass once the first commits (_PG_TAKE).
         with ThreadPoolExecutor(max_workers=len(deadlines)) as pool:
             parts = list(
                 pool.map(
