@@ -4,6 +4,7 @@ proposals, judgments with their execution, appeals and reviews (RULES.md section
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -388,6 +389,12 @@ class Judgment(models.Model):
     )
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+    # What executing this judgment changed on the linked refund: {"before": {field: value}, "after": state}.
+    # An overturn on review puts the refund back as it was (RefundRequest.reopen_by_review) before the new
+    # judgment executes, so a refund paid or closed by the old judgment does not keep its state and amount.
+    refund_before = models.JSONField(
+        _("refund before execution"), null=True, blank=True, editable=False, encoder=DjangoJSONEncoder
+    )
 
     class Meta:
         verbose_name = _("judgment")

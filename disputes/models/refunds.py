@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from disputes.models.evidence import EvidenceFile
@@ -79,6 +79,25 @@ class DueAction(models.TextChoices):
     CLOSE_NOT_SHIPPED = "close_not_shipped", _("Closed: the buyer did not ship the return")
     CLOSE_REFUSED = "close_refused", _("Closed: the buyer neither modified nor escalated")
     RECEIVED = "received", _("Goods taken as received")
+
+
+# What executing a platform judgment may change on a refund (settle, close or agree by judgment, and the
+# deadline); an overturn on review restores them. The advance is not here: it follows the ledger.
+JUDGMENT_FIELDS = (
+    "state",
+    "amount_fen",
+    "refund_type",
+    "succeeded_at",
+    "closed_at",
+    "close_reason",
+    "agreed_at",
+    "return_address",
+    "agreed_on_behalf",
+    "refused_goods",
+    "due_at",
+    "due_action",
+    "intervention_requested_at",
+)
 
 
 class RefundRequest(ConcurrentTransitionMixin, models.Model):
@@ -314,6 +333,25 @@ class RefundRequest(ConcurrentTransitionMixin, models.Model):
     def close_by_judgment(self, *, at: Any, reason: str, by: Any = None, description: str | None = None) -> None:
         self.closed_at = at
         self.close_reason = reason[:200]
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[RefundState.SUCCESS, RefundState.CLOSED, RefundState.WAIT_BUYER_RETURN],
+        target=RETURN_VALUE(*RefundState.values),
+    )
+    def reopen_by_review(self, *, before: dict[str, Any], by: Any = None, description: str | None = None) -> str:
+        # A judgment overturned on review: back to the state and fields the old judgment found (a snapshot
+        # from judgment_snapshot), so the new judgment executes as if the old one had never been.
+        for name in JUDGMENT_FIELDS:
+            if name != "state" and name in before:
+                setattr(self, name, self._meta.get_field(name).to_python(before[name]))
+        return before["state"]
+
+    def judgment_snapshot(self) -> dict[str, Any]:
+        """The fields a judgment's execution may change, as reopen_by_review restores them."""
+        return {name: getattr(self, name) for name in JUDGMENT_FIELDS}
 
     # --- the instant-refund advance -------------------------------------------------------------
 

@@ -690,6 +690,7 @@ def intervention_review(
         if overturn:
             # Reverse first: the old judgment's refund no longer counts against what is refundable.
             _reverse(old, actor=actor, reason=f"Overturned on review: {why}")
+            _reopen_refund(old, case=case, actor=actor, reason=why)
             _check_refund_amount(case, outcome, refund_fen)
             new = Judgment.objects.create(
                 intervention=case,
@@ -796,6 +797,7 @@ def _execute(judgment: Judgment, *, case: Intervention, actor: Any) -> None:
     refund = RefundRequest.objects.select_for_update().filter(pk=case.refund_id).first() if case.refund_id else None
     outcome = judgment.outcome
     desc = f"By judgment {case.number}: {Outcome(outcome).label}"
+    before = refund.judgment_snapshot() if refund is not None else None
     if outcome in (Outcome.FULL_REFUND, Outcome.PARTIAL_REFUND) or (
         outcome == Outcome.RETURN_REFUND and refund is not None and refund.refused_goods
     ):
@@ -822,6 +824,8 @@ def _execute(judgment: Judgment, *, case: Intervention, actor: Any) -> None:
         refund.due_at, refund.due_action = None, ""
         refund.save()
     if refund is not None:
+        if refund.state != before["state"] and judgment.refund_before is None:
+            judgment.refund_before = {"before": before, "after": refund.state}
         _settle_advance(refund, actor=actor, at=now)
     if judgment.compensation_points:
         common = {
@@ -839,7 +843,33 @@ def _execute(judgment: Judgment, *, case: Intervention, actor: Any) -> None:
     if judgment.violation_kind:
         _record_violation(judgment, case=case, actor=actor, at=now)
     judgment.executed_at = now
-    judgment.save(update_fields=["executed_at", "refund_fen"])
+    judgment.save(update_fields=["executed_at", "refund_fen", "refund_before"])
+
+
+def _reopen_refund(judgment: Judgment, *, case: Intervention, actor: Any, reason: str) -> None:
+    """Put the linked refund back as the overturned judgment found it, so that the new judgment decides it
+    afresh: a refund the old one paid does not stay successful at the old amount (it would count as
+    refunded, and read so to both parties), one it closed can be agreed to. A refund that has moved on
+    since (the buyer has shipped the goods it agreed to take back) is left as it is, and said so."""
+    snapshot = judgment.refund_before
+    if not snapshot or case.refund_id is None:
+        return
+    refund = RefundRequest.objects.select_for_update().get(pk=case.refund_id)
+    if refund.state != snapshot["after"]:
+        # In the case's history, where staff working the review read it.
+        _log(
+            case,
+            actor=actor,
+            transition="refund_not_reopened",
+            source=case.state,
+            description=f"RF-{refund.pk} has moved on to {refund.state} since the overturned judgment; "
+            "it is not put back, and the new judgment executes on it as it stands",
+        )
+        return
+    refund.reopen_by_review(
+        before=snapshot["before"], by=actor, description=f"Judgment {case.number} overturned on review: {reason}"
+    )
+    refund.save()
 
 
 def _settle_advance(refund: RefundRequest, *, actor: Any, at: datetime) -> None:
