@@ -21,6 +21,7 @@ from disputes.evidence import check_evidence_file
 from disputes.models import (
     LEDGER_MODELS,
     AdvanceState,
+    Buyer,
     BuyerPointsEntry,
     EntryKind,
     MerchantAccountEntry,
@@ -895,9 +896,44 @@ def _settle_advance(refund: RefundRequest, *, actor: Any, at: datetime) -> None:
     elif refund.advance_state != AdvanceState.SETTLED:
         refund.settle_advance(by=actor, description="Advance recovered from the merchant by judgment")
         refund.repayment_due_at = None
+        _restore_privilege(refund, actor=actor)
     else:
         return
     refund.save()
+
+
+def _restore_privilege(refund: RefundRequest, *, actor: Any) -> None:
+    """A judgment (in practice an overturn on review) that clears the debt which revoked the buyer's instant-refund
+    privilege gives the privilege back: the buyer did not owe what they were revoked for. Only the revocation this
+    request caused, and only when no other unpaid debt past its deadline stands. A buyer who repays late keeps
+    the revocation (it was for not repaying in time); staff may clear it on the buyer's page."""
+    if refund.privilege_revoked_at is None:
+        return
+    other_debt = (
+        RefundRequest.objects.filter(
+            buyer_id=refund.buyer_id,
+            advance_state=AdvanceState.MERCHANT_REFUSED_GOODS,
+            repaid_at__isnull=True,
+            privilege_revoked_at__isnull=False,
+        )
+        .exclude(pk=refund.pk)
+        .exists()
+    )
+    if other_debt:
+        return
+    restored = Buyer.objects.filter(pk=refund.buyer_id, instant_refund_revoked_at=refund.privilege_revoked_at).update(
+        instant_refund_revoked_at=None
+    )
+    if restored:
+        from disputes.services.refunds import _log as log_refund
+
+        log_refund(
+            refund,
+            actor=actor,
+            transition="restore_instant_refund",
+            source=refund.state,
+            description="The judgment cleared the advance this request's revocation was for: instant refund restored",
+        )
 
 
 def _full_amount(case: Intervention) -> int:

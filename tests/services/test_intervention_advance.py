@@ -5,6 +5,7 @@ upheld refusal; an overturn on review moves that debt with the new outcome. Amou
 from datetime import timedelta
 
 import pytest
+from django_fsm_log.models import StateLog
 
 from disputes.models import AdvanceState, MerchantAccountEntry, PlatformAdvanceEntry, RefundState
 from disputes.services.interventions import intervention_appeal, intervention_review
@@ -113,3 +114,40 @@ def test_an_overturn_for_the_merchant_makes_the_buyer_owe_the_whole_advance(
     refund.refresh_from_db()
     assert refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS
     assert (refund.repayment_notice_at, refund.repayment_due_at) == (REVIEWED, REVIEWED + timedelta(days=7))
+
+
+def test_an_overturn_that_clears_the_debt_gives_back_the_privilege_it_cost(
+    advanced_case, buyer, merchant, merchant_user, agent
+):
+    case, refund = advanced_case
+    judged(case, agent, moment=JUDGED, outcome="support_merchant")
+    with at(JUDGED + timedelta(days=1)):
+        intervention_appeal(actor=buyer.user, case_id=case.pk, reasons="The seal was intact on delivery.")
+    # The review takes longer than the repayment window: the sweep revokes the privilege meanwhile.
+    assert refund_sweep(now=JUDGED + timedelta(days=7)).revoked == 1
+    buyer.refresh_from_db()
+    assert buyer.instant_refund_revoked_at == JUDGED + timedelta(days=7)
+    with at(JUDGED + timedelta(days=9)):
+        intervention_review(
+            actor=other_senior(), case_id=case.pk, overturn=True, outcome="full_refund", reasons="Seal intact."
+        )
+    assert (charged(merchant), advance(buyer)) == (-ASKED, 0)
+    buyer.refresh_from_db()
+    refund.refresh_from_db()
+    assert buyer.instant_refund_revoked_at is None
+    assert (refund.state, refund.advance_state) == (RefundState.SUCCESS, AdvanceState.SETTLED)
+    # The request keeps the fact that it once cost the privilege; its history says it was given back.
+    assert refund.privilege_revoked_at == JUDGED + timedelta(days=7)
+    restored = StateLog.objects.for_(refund).get(transition="restore_instant_refund")
+    assert restored.by.username == "senior-two"
+
+
+def test_a_late_repayment_does_not_give_back_the_privilege(advanced_case, buyer, agent):
+    case, refund = advanced_case
+    judged(case, agent, moment=JUDGED, outcome="support_merchant")
+    assert refund_sweep(now=JUDGED + timedelta(days=7)).revoked == 1
+    with at(JUDGED + timedelta(days=8)):
+        refund_advance_repaid(actor=agent, refund_id=refund.pk)
+    assert advance(buyer) == 0
+    buyer.refresh_from_db()
+    assert buyer.instant_refund_revoked_at == JUDGED + timedelta(days=7)
