@@ -817,11 +817,14 @@ def _execute(judgment: Judgment, *, case: Intervention, actor: Any) -> None:
             refund.due_at, refund.due_action = next_deadline(refund, policy_table.load("refund."))
             refund.save()
     elif (
-        outcome == Outcome.SUPPORT_MERCHANT
+        outcome in (Outcome.SUPPORT_MERCHANT, Outcome.COMPENSATION)
         and refund is not None
         and refund.state in (RefundState.SELLER_REFUSED, RefundState.WAIT_SELLER_AGREE)
     ):
-        refund.close_by_judgment(at=now, reason="Judged for the merchant", by=actor, description=desc)
+        # Compensation decides the dispute in the buyer's favour without a refund: the request is closed too,
+        # or it would wait in "refused" with no deadline once the case is final.
+        reason = "Judged for the merchant" if outcome == Outcome.SUPPORT_MERCHANT else "Compensated by judgment"
+        refund.close_by_judgment(at=now, reason=reason, by=actor, description=desc)
         refund.due_at, refund.due_action = None, ""
         refund.save()
     if refund is not None:

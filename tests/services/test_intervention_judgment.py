@@ -158,10 +158,16 @@ def test_compensation_is_credited_to_the_buyer_and_charged_to_the_merchant(case,
     assert merchant_balance(merchant) == -2_500
     keys = {e.idempotency_key for e in [*BuyerPointsEntry.objects.all(), *MerchantAccountEntry.objects.all()]}
     assert keys == {f"judgment:{judgment.pk}:compensation"}
-    # The refund is not paid by a compensation-only judgment.
+    # A compensation-only judgment pays no refund but decides the dispute: the request is closed, not left
+    # waiting in "refused" with no deadline.
     refund = case.refund
     refund.refresh_from_db()
-    assert refund.state == RefundState.SELLER_REFUSED
+    assert (refund.state, refund.close_reason, refund.closed_at, refund.due_at) == (
+        RefundState.CLOSED,
+        "Compensated by judgment",
+        JUDGED,
+        None,
+    )
 
 
 @pytest.mark.parametrize(("kind", "score"), [("breach_of_promise", 4), ("refuse_return", 6)])

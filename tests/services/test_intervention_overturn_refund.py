@@ -124,3 +124,11 @@ def test_a_confirmed_judgment_leaves_the_refund_alone(case, agent, merchant_user
     refund = RefundRequest.objects.get(pk=case.refund_id)
     assert (refund.state, refund.amount_fen) == (RefundState.SUCCESS, ASKED)
     assert "reopen_by_review" not in transitions(refund)
+
+
+def test_compensation_overturned_to_a_full_refund_pays_the_reopened_request(case, agent, buyer, merchant, reviewer):
+    judged(case, agent, moment=JUDGED, outcome="compensation", compensation_points=2_000)
+    refund = overturn(case, buyer.user, reviewer, outcome="full_refund")
+    assert (refund.state, refund.amount_fen, refund.close_reason) == (RefundState.SUCCESS, ASKED, "")
+    assert charged(merchant) == -ASKED  # the compensation's charge is reversed, the refund's posted
+    assert transitions(refund)[-3:] == ["close_by_judgment", "reopen_by_review", "settle_by_judgment"]
