@@ -23,15 +23,9 @@ from tests.services.test_intervention_helpers import (
     case_logs,
     open_case,
     refused_refund,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 def new_case(buyer, merchant, merchant_user, *, moment):

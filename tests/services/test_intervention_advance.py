@@ -12,17 +12,12 @@ from disputes.services.interventions import intervention_appeal, intervention_re
 from disputes.services.ledger import ledger_balance
 from disputes.services.refund_sweep import refund_sweep
 from disputes.services.refunds import refund_advance_repaid
-from tests.services.test_intervention_helpers import ASKED, at, judged, other_senior, use_private_media
+from tests.services.test_intervention_helpers import ASKED, at, judged, other_senior
 from tests.services.test_intervention_judgment import JUDGED, goods_case
 
 pytestmark = pytest.mark.django_db
 
 REVIEWED = JUDGED + timedelta(days=2)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 def advance(buyer) -> int:

@@ -37,7 +37,6 @@ from tests.services.test_intervention_helpers import (
     judged,
     other_senior,
     png_upload,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +44,6 @@ pytestmark = pytest.mark.django_db
 ACCEPTED = bj(2026, 3, 2, 10, 0)
 JUDGED = bj(2026, 3, 6, 15, 0)
 APPEAL_DUE = JUDGED + timedelta(days=7)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 @pytest.fixture

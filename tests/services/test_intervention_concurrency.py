@@ -26,7 +26,6 @@ from tests.services.test_intervention_helpers import (
     judged,
     other_senior,
     refused_refund,
-    use_private_media,
 )
 
 # serialized_rollback: the flush after a transactional test would otherwise take the seeded policies,
@@ -34,11 +33,6 @@ from tests.services.test_intervention_helpers import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ACCEPTED = bj(2026, 3, 2, 10, 0)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 def run_together(*jobs: Callable[[], object]) -> tuple[list[object], list[BaseException]]:

@@ -36,18 +36,12 @@ from tests.services.test_intervention_helpers import (
     at,
     goods_refused_refund,
     judged,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
 
 ACCEPTED = bj(2026, 3, 2, 10, 0)
 JUDGED = bj(2026, 3, 6, 15, 0)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 @pytest.fixture

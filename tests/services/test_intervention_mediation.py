@@ -25,18 +25,12 @@ from tests.services.test_intervention_helpers import (
     at,
     case_logs,
     in_mediation,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
 
 ACCEPTED = bj(2026, 3, 2, 10, 0)
 MEDIATING = bj(2026, 3, 5, 10, 0)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 @pytest.fixture

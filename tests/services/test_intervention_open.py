@@ -37,15 +37,9 @@ from tests.services.test_intervention_helpers import (
     open_case,
     png_upload,
     refused_refund,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 def refused_open(code, error_type=DomainError, **kwargs):

@@ -11,18 +11,13 @@ from disputes.models import DueAction, Judgment, MerchantAccountEntry, RefundReq
 from disputes.services.interventions import intervention_appeal, intervention_review
 from disputes.services.ledger import ledger_balance
 from disputes.services.refunds import _refundable, refund_ship_return
-from tests.services.test_intervention_helpers import ASKED, PAID, accepted_case, at, judged, use_private_media
+from tests.services.test_intervention_helpers import ASKED, PAID, accepted_case, at, judged
 from tests.services.test_intervention_judgment import ACCEPTED, JUDGED
 
 pytestmark = pytest.mark.django_db
 
 APPEALED = JUDGED + timedelta(days=1)
 REVIEWED = JUDGED + timedelta(days=2)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 @pytest.fixture

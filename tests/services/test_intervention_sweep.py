@@ -22,7 +22,6 @@ from tests.services.test_intervention_helpers import (
     case_logs,
     in_mediation,
     judged,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.django_db
 ACCEPTED = bj(2026, 3, 2, 10, 0)
 EVIDENCE_DUE = bj(2026, 3, 5, 10, 0)
 DECISION_DUE = bj(2026, 3, 10, 10, 0)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 @pytest.fixture

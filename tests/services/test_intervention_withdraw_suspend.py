@@ -24,17 +24,11 @@ from tests.services.test_intervention_helpers import (
     judged,
     open_case,
     refused_refund,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
 
 ACCEPTED = bj(2026, 3, 2, 10, 0)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 @pytest.fixture

@@ -38,17 +38,11 @@ from tests.services.test_intervention_helpers import (
     judged,
     png_upload,
     refused_refund,
-    use_private_media,
 )
 
 pytestmark = pytest.mark.django_db
 
 ASKED_AT = T0 + timedelta(hours=2)  # an hour after the refusal
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    use_private_media(settings, tmp_path)
 
 
 def request(actor, refund, *, moment=ASKED_AT, reason="Please decide."):
