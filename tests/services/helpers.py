@@ -1,9 +1,12 @@
-"""Helpers for service tests: raise a request at a given Beijing time and move it along."""
+"""Helpers for service tests: raise a request at a given Beijing time and move it along; run jobs at once."""
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.db import connection
 
 from disputes.actors import system_actor
 from disputes.services.help_requests import help_request_dispatch, help_request_raise
@@ -32,3 +35,31 @@ def raised_and_dispatched(moment: datetime, *, buyer, item, service_kind=None):
         assert help_request_dispatch(request_id=request.pk, actor=system_actor())
     request.refresh_from_db()
     return request
+
+
+def run_together(*jobs: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
+    """Start every job at the same moment, each on its own thread and database connection."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(job: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcome = job()
+            with lock:
+                results.append(outcome)
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results, errors

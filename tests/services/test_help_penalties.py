@@ -28,7 +28,7 @@ from disputes.services.help_requests import help_request_give_solution, help_req
 from disputes.services.ledger import ledger_balance
 from disputes.services.violations import help_complaint_file, violation_decide
 from tests import factories as f
-from tests.services.helpers import bj, raised_and_dispatched
+from tests.services.helpers import bj, raised_and_dispatched, run_together
 
 pytestmark = pytest.mark.django_db
 T0 = bj(2026, 3, 2, 10, 0)
@@ -284,23 +284,7 @@ def test_concurrent_sweeps_credit_once():
         for _ in range(20):
             order = f.OrderFactory(buyer=buyer, merchant=merchant, city=city.name)
             raised_and_dispatched(T0, buyer=buyer, item=f.OrderItemFactory(order=order))
-    barrier = threading.Barrier(4)
-    results, errors = [], []
-
-    def sweep() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(help_sweep(now=T0 + timedelta(days=3), batch_size=7))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results, errors = run_together(*[lambda: help_sweep(now=T0 + timedelta(days=3), batch_size=7)] * 4)
     assert errors == []
     assert sum(r.solution_misses for r in results) == 60
     assert sum(r.resolution_misses for r in results) == 60

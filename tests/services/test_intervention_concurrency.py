@@ -1,12 +1,9 @@
 """Intervention races on real PostgreSQL: two openings on one item, both parties accepting at once, two judges,
 and concurrent sweeps each leave exactly one case, one agreement, one judgment, one transition."""
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django_fsm_log.models import StateLog
 
 from disputes.errors import DomainError
@@ -17,7 +14,7 @@ from disputes.services.interventions import (
     intervention_respond,
     intervention_sweep,
 )
-from tests.services.helpers import bj
+from tests.services.helpers import bj, run_together
 from tests.services.refund_helpers import signed_item
 from tests.services.test_intervention_helpers import (
     accepted_case,
@@ -33,34 +30,6 @@ from tests.services.test_intervention_helpers import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ACCEPTED = bj(2026, 3, 2, 10, 0)
-
-
-def run_together(*jobs: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
-    """Start every job at the same moment, each on its own thread and database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcome = job()
-            with lock:
-                results.append(outcome)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def frozen(moment, service, **kwargs):

@@ -1,13 +1,10 @@
 """Refund races on real PostgreSQL: concurrent sweeps, a doubled merchant confirmation and two returns shipped
 at once against one instant-refund quota each move money exactly once."""
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django_fsm_log.models import StateLog
 
 from disputes.errors import InvalidTransition
@@ -21,39 +18,12 @@ from disputes.models import (
 from disputes.services.refund_sweep import refund_sweep
 from disputes.services.refunds import refund_agree, refund_confirm_goods, refund_ship_return
 from tests import factories as f
+from tests.services.helpers import run_together
 from tests.services.refund_helpers import T0, account, advances, apply_at, call_at, signed_item
 
 # serialized_rollback: the flush after a transactional test would otherwise take the seeded policies,
 # roles and scheduler user with it.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def run_together(*jobs: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
-    """Start every job at the same moment, each on its own thread and database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcome = job()
-            with lock:
-                results.append(outcome)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def test_four_concurrent_sweeps_charge_each_of_60_refunds_once():
