@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django_fsm import can_proceed
 from django_fsm_log.models import StateLog
@@ -32,10 +31,8 @@ from disputes.models import (
     ExpressStatus,
     Ground,
     Intervention,
-    Judgment,
     OrderItem,
     OrderStatus,
-    Outcome,
     Party,
     PlatformAdvanceEntry,
     RefundEvidence,
@@ -46,6 +43,7 @@ from disputes.models import (
 )
 from disputes.notifications import notify_after_commit
 from disputes.policies import PolicySnapshot
+from disputes.selectors.refunds import refundable_fen
 from disputes.services.inputs import clean_text
 from disputes.services.ledger import ledger_balance
 from disputes.services.refund_money import (
@@ -171,25 +169,7 @@ def _log(refund: RefundRequest, *, actor: Any, transition: str, source: str | No
 
 
 def _refundable(item: OrderItem, *, exclude_id: int | None = None) -> int:
-    """What is still refundable on an item: paid, less successful money refunds, less refunds a platform
-    judgment paid on a case that had no refund request (those have no refund row to count)."""
-    refunded = (
-        RefundRequest.objects.filter(order_item=item, state=RefundState.SUCCESS, refund_type__in=MONEY_TYPES)
-        .exclude(pk=exclude_id)
-        .aggregate(total=Sum("amount_fen"))["total"]
-        or 0
-    )
-    judged = (
-        Judgment.objects.filter(
-            intervention__order_item=item,
-            intervention__refund__isnull=True,
-            executed_at__isnull=False,
-            reversed_at__isnull=True,
-            outcome__in=[Outcome.FULL_REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_REFUND],
-        ).aggregate(total=Sum("refund_fen"))["total"]
-        or 0
-    )
-    return max(item.amount_paid_fen - refunded - judged, 0)
+    return refundable_fen(item.pk, exclude_refund=exclude_id)
 
 
 def has_open_case(refund: RefundRequest) -> bool:

@@ -19,6 +19,7 @@ from disputes.models import (
     RefundRequest,
     RefundState,
 )
+from disputes.services.interventions import intervention_accept, intervention_judge, intervention_open
 from disputes.services.refunds import refund_agree, refund_apply, refund_refuse
 from tests import factories as f
 from tests.api.helpers import BJ, T0, client_for, token_client
@@ -291,6 +292,22 @@ def test_the_refundable_amount_counts_earlier_successful_refunds(buyer, goods, m
     resp = api.post(LIST, {**payload, "amount_fen": 200_000}, format="json")
     assert resp.status_code == 201, resp.content
     assert resp.json()["refundable_fen"] == 200_000
+
+
+def test_the_refundable_amount_counts_a_refund_judged_on_a_case_without_a_refund_request(
+    buyer, goods, merchant_user, agent, clock
+):
+    # The buyer went straight to the platform about the item; the judgment paid 1,000 元 with no refund request.
+    case = intervention_open(actor=buyer.user, ground="quality", claim="It broke.", order_item_id=goods.pk)
+    intervention_accept(actor=agent, case_id=case.pk)
+    intervention_judge(actor=agent, case_id=case.pk, outcome="partial_refund", refund_fen=100_000, reasons="Broken.")
+    clock.shift(timedelta(hours=1))
+    refund = apply(buyer, goods, refund_type="refund_only", amount_fen=50_000)
+    api = client_for(buyer.user)
+
+    # 3,000 元 paid − 1,000 元 judged = 2,000 元 left: the list and the detail say what the service enforces.
+    assert api.get(LIST).json()["results"][0]["refundable_fen"] == 200_000
+    assert api.get(detail_url(refund.pk)).json()["refundable_fen"] == 200_000
 
 
 @pytest.mark.parametrize(
