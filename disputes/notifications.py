@@ -1,24 +1,17 @@
-"""Tells a party that something happened on its case, after the transaction commits."""
+"""Tells a party that something happened on its case, after the transaction commits (through disputes.jobs)."""
 
-import logging
-from functools import partial
+from disputes.jobs import enqueue_after_commit
 
-from django.db import transaction
-
-logger = logging.getLogger(__name__)
+NOTIFY = "disputes.send_notification"
+NOTIFY_MANY = "disputes.send_notifications"
 
 
 def notify_after_commit(event: str, *, case: str, case_id: int) -> None:
     """Queue a notification task once the current transaction commits (never for a rolled-back change)."""
-    from disputes.tasks import send_notification
-
-    transaction.on_commit(partial(send_notification.delay, event=event, case=case, case_id=case_id))
+    enqueue_after_commit(NOTIFY, event=event, case=case, case_id=case_id)
 
 
 def notify_many_after_commit(event: str, *, case: str, case_ids: list[int], chunk: int = 1000) -> None:
     """The same for a sweep's batch: one task per chunk of cases, not one broker message per case."""
-    from disputes.tasks import send_notifications
-
     for start in range(0, len(case_ids), chunk):
-        ids = list(case_ids[start : start + chunk])
-        transaction.on_commit(partial(send_notifications.delay, event=event, case=case, case_ids=ids))
+        enqueue_after_commit(NOTIFY_MANY, event=event, case=case, case_ids=list(case_ids[start : start + chunk]))

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+from django.utils.translation import ngettext
+
 from disputes.errors import DomainError
 from disputes.models.policies import Policy, PolicyUnit
 
@@ -11,6 +13,19 @@ _DURATION_UNITS = {
     PolicyUnit.MINUTES: timedelta(minutes=1),
     PolicyUnit.HOURS: timedelta(hours=1),
     PolicyUnit.DAYS: timedelta(days=1),
+}
+
+
+# How a value reads in a message, by unit (singular, plural); "%(n)d" is the value.
+_UNIT_WORDS = {
+    PolicyUnit.SECONDS: ("%(n)d second", "%(n)d seconds"),
+    PolicyUnit.MINUTES: ("%(n)d minute", "%(n)d minutes"),
+    PolicyUnit.HOURS: ("%(n)d hour", "%(n)d hours"),
+    PolicyUnit.DAYS: ("%(n)d day", "%(n)d days"),
+    PolicyUnit.WORKING_DAYS: ("%(n)d working day", "%(n)d working days"),
+    PolicyUnit.POINTS: ("%(n)d point", "%(n)d points"),
+    PolicyUnit.FEN: ("%(n)d fen", "%(n)d fen"),
+    PolicyUnit.PERCENT: ("%(n)d%%", "%(n)d%%"),
 }
 
 
@@ -39,6 +54,14 @@ class PolicySnapshot:
         if unit not in _DURATION_UNITS:
             raise PolicyMissing(f"Policy {key!r} is in {unit}, not a wall-clock duration.")
         return _DURATION_UNITS[PolicyUnit(unit)] * value
+
+    def describe(self, key: str) -> str:
+        """The value with its unit, in the active language, for text that states a rule: "7 days", "72 hours"."""
+        unit, value = self._get(key)
+        words = _UNIT_WORDS.get(unit)
+        if words is None:
+            return f"{value} {unit}"
+        return ngettext(words[0], words[1], value) % {"n": value}
 
     def clock(self, key: str) -> time:
         unit, value = self._get(key)

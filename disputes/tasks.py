@@ -1,10 +1,16 @@
-"""Celery entry points: thin wrappers that load ids and call services; retries live here, rules do not."""
+"""Celery entry points: thin wrappers that load ids and call services; retries live here, rules do not.
+
+Services never import this module: they enqueue these tasks by name through disputes.jobs."""
 
 import logging
 
 from celery import shared_task
 
 from disputes.actors import system_actor
+from disputes.services.help_requests import help_request_dispatch
+from disputes.services.help_sweep import help_sweep as run_help_sweep
+from disputes.services.interventions.sweep import intervention_sweep as run_intervention_sweep
+from disputes.services.refunds.sweep import refund_sweep as run_refund_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -12,9 +18,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="disputes.help_sweep", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def help_sweep() -> dict[str, int]:
     """Apply every due one-click help deadline (scheduled every minute by celery beat)."""
-    from disputes.services.help_penalties import help_sweep as sweep
-
-    result = sweep()
+    result = run_help_sweep()
     if result.total:
         logger.info("help sweep: %s", result.as_dict())
     return result.as_dict()
@@ -25,9 +29,7 @@ def help_sweep() -> dict[str, int]:
 )
 def refund_sweep() -> dict[str, int]:
     """Apply every due refund timeout (scheduled every minute by celery beat)."""
-    from disputes.services.refund_sweep import refund_sweep as sweep
-
-    result = sweep()
+    result = run_refund_sweep()
     if result.total:
         logger.info("refund sweep: %s", result.as_dict())
     return result.as_dict()
@@ -38,9 +40,7 @@ def refund_sweep() -> dict[str, int]:
 )
 def intervention_sweep() -> dict[str, int]:
     """Move intervention cases on when their windows close (scheduled by celery beat)."""
-    from disputes.services.interventions import intervention_sweep as sweep
-
-    result = sweep()
+    result = run_intervention_sweep()
     if result.total:
         logger.info("intervention sweep: %s", result.as_dict())
     return result.as_dict()
@@ -49,8 +49,6 @@ def intervention_sweep() -> dict[str, int]:
 @shared_task(name="disputes.help_dispatch_one", acks_late=True, ignore_result=True)
 def help_dispatch_one(request_id: int) -> bool:
     """Dispatch one request right after its cancel window; the minute sweep covers a lost task."""
-    from disputes.services.help_requests import help_request_dispatch
-
     return help_request_dispatch(request_id=request_id, actor=system_actor())
 
 

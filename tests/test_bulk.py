@@ -1,4 +1,4 @@
-"""disputes.bulk: rows inserted through one statement come back exactly as given, whatever the text holds."""
+"""disputes.sql.bulk: rows inserted through one statement come back exactly as given, whatever the text holds."""
 
 from datetime import UTC, datetime
 
@@ -6,8 +6,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django_fsm_log.models import StateLog
 
-from disputes.bulk import array_literal, insert_rows
 from disputes.models import BuyerPointsEntry, EntryKind, HelpRequest
+from disputes.sql.bulk import array_literal, insert_rows
 from tests import factories as f
 
 AWKWARD = [

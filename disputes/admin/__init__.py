@@ -5,7 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from disputes.admin import (
     catalog,
+    express,
+    force_majeure,
     help_requests,
+    intervention_records,
     interventions,
     ledger,
     orders,
@@ -21,7 +24,10 @@ admin.site.index_title = _("Cases, ledgers and policies")
 
 __all__ = [
     "catalog",
+    "express",
+    "force_majeure",
     "help_requests",
+    "intervention_records",
     "interventions",
     "ledger",
     "orders",

@@ -1,24 +1,20 @@
-"""Shared admin pieces: read-only admins and inlines, service-action buttons with a short form, formatting."""
+"""Shared admin pieces: formatting, read-only admins and inlines, short forms and their frame, evidence files."""
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_object_actions import DjangoObjectActions
-from django_object_actions import action as object_action
 
-from disputes.errors import DomainError
 from disputes.evidence import ALLOWED_TYPES
 
 ACTION_FORM_TEMPLATE = "admin/disputes/service_action_form.html"
@@ -153,90 +149,7 @@ class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
-# Service-action buttons -------------------------------------------------------------------------------------
-
-
-def service_action(
-    *,
-    label: Any,
-    description: Any,
-    permission: str,
-    applies: Callable[[Any], bool] = lambda obj: True,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a change-page button that opens a short form and calls a service.
-
-    `permission` (app_label.codename) hides the button and refuses the form for users without
-    it; `applies` hides it when the object's state makes it pointless. The service remains
-    the authority: it re-checks both and its refusal is shown as an error message.
-    """
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.required_permission = permission  # type: ignore[attr-defined]
-        func.applies = applies  # type: ignore[attr-defined]
-        return object_action(label=label, description=description, button_type="a", methods=("GET", "POST"))(func)
-
-    return decorate
-
-
-class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):
-    """A ModelAdmin whose change-page buttons translate a short form into one service call."""
-
-    def get_change_actions(self, request: HttpRequest, object_id: str, form_url: str) -> list[str]:
-        obj = self.get_object(request, object_id)
-        if obj is None:
-            return []
-        return [name for name in self.change_actions if self.action_available(request, obj, name)]
-
-    def action_available(self, request: HttpRequest, obj: Any, name: str) -> bool:
-        method = getattr(self, name)
-        permission = getattr(method, "required_permission", None)
-        if permission and not request.user.has_perm(permission):
-            return False
-        return bool(getattr(method, "applies", lambda o: True)(obj))
-
-    def run_service_action(
-        self,
-        request: HttpRequest,
-        obj: Any,
-        *,
-        name: str,
-        form_class: type[forms.Form],
-        call: Callable[[dict[str, Any]], Any],
-        success: Any,
-        intro: Any = "",
-    ) -> HttpResponse:
-        """GET shows the form; a valid POST calls the service and returns to the change page.
-
-        A DomainError from the service becomes an error message and nothing is changed
-        (the service's transaction rolled back).
-        """
-        back_url = admin_change_url(self.model, obj.pk)
-        method = getattr(self, name)
-        permission = getattr(method, "required_permission", None)
-        if permission and not request.user.has_perm(permission):
-            messages.error(request, gettext("You do not have permission to do this."))
-            return HttpResponseRedirect(back_url)
-        if request.method == "POST":
-            form = form_class(request.POST)
-            if form.is_valid():
-                try:
-                    call(form.cleaned_data)
-                except DomainError as exc:
-                    messages.error(request, exc.message)
-                else:
-                    messages.success(request, success)
-                return HttpResponseRedirect(back_url)
-        else:
-            form = form_class()
-        return render_action_form(
-            self,
-            request,
-            form=form,
-            title=getattr(method, "label", name),
-            obj=obj,
-            back_url=back_url,
-            intro=intro,
-        )
+# The frame of a button's short form -------------------------------------------------------------------------
 
 
 def render_action_form(

@@ -3,7 +3,7 @@ and make the ledgers append-only in the database itself."""
 
 from django.db import migrations
 
-from disputes.ledger_triggers import drop_append_only_triggers, install_append_only_triggers
+from disputes.sql.ledger_triggers import drop_append_only_triggers, install_append_only_triggers
 
 
 def seed_policies(apps, schema_editor):

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from disputes.ledger_triggers import install_append_only_triggers
+from disputes.sql.ledger_triggers import install_append_only_triggers
 
 
 class Migration(migrations.Migration):

@@ -12,6 +12,9 @@ from disputes.models.help_requests import (
     HelpState,
 )
 from disputes.models.interventions import (
+    CASE_PENDING_STATES,
+    OPEN_CASE_STATES,
+    WORKING_STATES,
     Appeal,
     CaseState,
     Channel,
@@ -26,6 +29,7 @@ from disputes.models.interventions import (
     ProposalStatus,
     SuspendReason,
     Tier,
+    party_of,
 )
 from disputes.models.ledger import (
     LEDGER_MODELS,
@@ -63,11 +67,14 @@ from disputes.models.refunds import (
 from disputes.models.violations import PenaltyBasis, Violation, ViolationKind, ViolationStatus
 
 __all__ = [
+    "CASE_PENDING_STATES",
     "EXPRESS_REASONS",
     "LEDGER_MODELS",
     "LIVE_REFUND_STATES",
     "MONEY_TYPES",
+    "OPEN_CASE_STATES",
     "RETURN_TYPES",
+    "WORKING_STATES",
     "AdvanceState",
     "AnomalyKind",
     "Appeal",
@@ -124,4 +131,5 @@ __all__ = [
     "Violation",
     "ViolationKind",
     "ViolationStatus",
+    "party_of",
 ]

@@ -1,6 +1,6 @@
 """One-click help requests (一键求助), their force-majeure claims and evidence (RULES.md section 1)."""
 
-from typing import Any
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -11,12 +11,14 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from disputes.choices import ServiceKind
+from disputes.models.decisions import Decided
 from disputes.models.evidence import (
     EvidenceFile,
     evidence_upload_to,  # noqa: F401 - migrations 0003-0007 name it here
 )
 from disputes.models.orders import OrderItem
-from disputes.models.parties import Buyer, Merchant, ServiceProvider
+from disputes.models.parties import Actor, Buyer, Merchant, ServiceProvider
+from disputes.models.steps import SYSTEM, Rule, Who, is_buyer, is_merchant, is_provider, stay
 
 
 class HelpState(models.TextChoices):
@@ -38,6 +40,54 @@ CLOSABLE_STATES = (
     HelpState.RESOLVED_PENDING,
     HelpState.UNDER_REVIEW,
 )
+
+
+# Who may take each step (RULES.md section 1). A merchant or provider sees a request once dispatched.
+BUYER = Who(parties=(is_buyer,))
+BUYER_OR_SYSTEM = Who(parties=(is_buyer,), system=True)
+RESPONSIBLE = Who(
+    staff="disputes.record_solution_helprequest",
+    parties=(is_merchant, is_provider),
+)
+RECORDING_STAFF = Who(staff="disputes.record_solution_helprequest")
+RULING_STAFF = Who(staff="disputes.rule_objection_helprequest")
+
+IN_CANCEL_WINDOW = Rule(
+    lambda request: request.cancel_window_open(timezone.now()),
+    "cancel_window_passed",
+    "The cancel window has ended; the request was dispatched.",
+)
+FOLLOWUP_QUEUED = Rule(
+    lambda request: request.followup_queued_at is not None,
+    "not_in_followup_queue",
+    "This request is not in the follow-up queue.",
+)
+FOLLOWUP_NOT_RECORDED = Rule(
+    lambda request: request.followup_done_at is None,
+    "followup_already_recorded",
+    "The follow-up was already recorded.",
+)
+
+
+class DeadlineKind(models.TextChoices):
+    SOLUTION = "solution", _("1-hour solution deadline")
+    RESOLUTION = "resolution", _("48-hour resolution deadline")
+
+
+# A deadline's clock runs while the request is open for it and no miss is recorded: the sweep's due rows, the
+# staff's at-risk queue and the single-request path all read this (HelpRequest.running_deadline is its twin).
+RUNNING_DEADLINE = {
+    DeadlineKind.SOLUTION: Q(
+        state=HelpState.DISPATCHED, solution_breached_at__isnull=True, solution_due_at__isnull=False
+    ),
+    DeadlineKind.RESOLUTION: Q(state__in=OPEN_STATES, resolution_breached_at__isnull=True),
+}
+DUE_FIELD = {DeadlineKind.SOLUTION: "solution_due_at", DeadlineKind.RESOLUTION: "resolution_due_at"}
+
+
+def deadline_due_by(kind: str, moment: datetime) -> Q:
+    """Requests whose `kind` deadline still runs and falls at or before `moment`."""
+    return RUNNING_DEADLINE[kind] & Q(**{f"{DUE_FIELD[kind]}__lte": moment})
 
 
 class AnomalyKind(models.TextChoices):
@@ -153,25 +203,52 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    # Transitions: bodies set fields on self and nothing else; the services do the rest.
+    def running_deadline(self, kind: str) -> datetime | None:
+        """The deadline of `kind` while its clock runs (not met, not recorded as missed), else None: the
+        per-row twin of RUNNING_DEADLINE, for list badges that must not query."""
+        if kind == DeadlineKind.SOLUTION:
+            running = self.state == HelpState.DISPATCHED and self.solution_breached_at is None
+            return self.solution_due_at if running else None
+        running = self.state in OPEN_STATES and self.resolution_breached_at is None
+        return self.resolution_due_at if running else None
+
+    def cancel_window_open(self, now: datetime) -> bool:
+        """Whether the buyer may still cancel at `now` (server clock): raised, and the cancel window not over."""
+        return self.state == HelpState.RAISED and now < self.dispatch_at
+
+    # Transitions: bodies set fields on self and nothing else; the services do the rest. Who may take each
+    # step, and what else must hold, is declared here and nowhere else (the admin's buttons and the
+    # services read it).
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=HelpState.RAISED, target=HelpState.CANCELLED)
-    def cancel(self, *, at: Any, by: Any = None, description: str | None = None) -> None:
+    @transition(
+        field=state,
+        source=HelpState.RAISED,
+        target=HelpState.CANCELLED,
+        permission=BUYER,
+        conditions=[IN_CANCEL_WINDOW],
+    )
+    def cancel(self, *, at: datetime, by: Actor | None = None, description: str | None = None) -> None:
         self.cancelled_at = at
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=HelpState.RAISED, target=HelpState.DISPATCHED)
-    def dispatch(self, *, at: Any, by: Any = None, description: str | None = None) -> None:
+    @transition(field=state, source=HelpState.RAISED, target=HelpState.DISPATCHED, permission=SYSTEM)
+    def dispatch(self, *, at: datetime, by: Actor | None = None, description: str | None = None) -> None:
         self.dispatched_at = at
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=HelpState.DISPATCHED, target=HelpState.SOLUTION_GIVEN)
+    @transition(field=state, source=HelpState.DISPATCHED, target=HelpState.SOLUTION_GIVEN, permission=RESPONSIBLE)
     def give_solution(
-        self, *, at: Any, text: str, appointment_at: Any, by: Any = None, description: str | None = None
+        self,
+        *,
+        at: datetime,
+        text: str,
+        appointment_at: datetime | None,
+        by: Actor | None = None,
+        description: str | None = None,
     ) -> None:
         self.solution_text = text
         self.appointment_at = appointment_at
@@ -179,9 +256,15 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=list(OPEN_STATES), target=HelpState.RESOLVED_PENDING)
+    @transition(field=state, source=list(OPEN_STATES), target=HelpState.RESOLVED_PENDING, permission=RESPONSIBLE)
     def mark_resolved(
-        self, *, at: Any, note: str, confirm_due_at: Any, by: Any = None, description: str | None = None
+        self,
+        *,
+        at: datetime,
+        note: str,
+        confirm_due_at: datetime,
+        by: Actor | None = None,
+        description: str | None = None,
     ) -> None:
         self.resolved_at = at
         self.resolution_note = note
@@ -192,56 +275,52 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=HelpState.RESOLVED_PENDING, target=HelpState.RESOLVED)
-    def confirm(self, *, at: Any, by: Any = None, description: str | None = None) -> None:
+    @transition(field=state, source=HelpState.RESOLVED_PENDING, target=HelpState.RESOLVED, permission=BUYER_OR_SYSTEM)
+    def confirm(self, *, at: datetime, by: Actor | None = None, description: str | None = None) -> None:
         self.confirmed_at = at
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=HelpState.RESOLVED_PENDING, target=HelpState.UNDER_REVIEW)
-    def object(self, *, at: Any, text: str, by: Any = None, description: str | None = None) -> None:
+    @transition(field=state, source=HelpState.RESOLVED_PENDING, target=HelpState.UNDER_REVIEW, permission=BUYER)
+    def object(self, *, at: datetime, text: str, by: Actor | None = None, description: str | None = None) -> None:
         self.objection_text = text
         self.objected_at = at
 
     @fsm_log_by
     @fsm_log_description
-    @transition(
-        field=state,
-        source=HelpState.UNDER_REVIEW,
-        target=HelpState.RESOLVED,
-        permission="disputes.rule_objection_helprequest",
-    )
-    def uphold_resolution(self, *, at: Any, by: Any = None, description: str | None = None) -> None:
+    @transition(field=state, source=HelpState.UNDER_REVIEW, target=HelpState.RESOLVED, permission=RULING_STAFF)
+    def uphold_resolution(self, *, at: datetime, by: Actor | None = None, description: str | None = None) -> None:
         self.confirmed_at = at
 
     @fsm_log_by
     @fsm_log_description
-    @transition(
-        field=state,
-        source=HelpState.UNDER_REVIEW,
-        target=HelpState.SOLUTION_GIVEN,
-        permission="disputes.rule_objection_helprequest",
-    )
-    def reopen(self, *, by: Any = None, description: str | None = None) -> None:
+    @transition(field=state, source=HelpState.UNDER_REVIEW, target=HelpState.SOLUTION_GIVEN, permission=RULING_STAFF)
+    def reopen(self, *, by: Actor | None = None, description: str | None = None) -> None:
         # The problem was not resolved: the 48-hour clock runs again from where it stopped.
         self.resolved_at = None
         self.confirm_due_at = None
 
     @fsm_log_by
     @fsm_log_description
-    @transition(
-        field=state,
-        source=list(CLOSABLE_STATES),
-        target=HelpState.CLOSED,
-        permission="disputes.rule_objection_helprequest",
-    )
-    def close(self, *, at: Any, by: Any = None, description: str | None = None) -> None:
+    @transition(field=state, source=list(CLOSABLE_STATES), target=HelpState.CLOSED, permission=RULING_STAFF)
+    def close(self, *, at: datetime, by: Actor | None = None, description: str | None = None) -> None:
         self.closed_at = at
 
-
-class DeadlineKind(models.TextChoices):
-    SOLUTION = "solution", _("1-hour solution deadline")
-    RESOLUTION = "resolution", _("48-hour resolution deadline")
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source="*",
+        target=stay(),
+        permission=RECORDING_STAFF,
+        conditions=[FOLLOWUP_QUEUED, FOLLOWUP_NOT_RECORDED],
+    )
+    def record_followup(
+        self, *, at: datetime, note: str, by: Actor | None = None, description: str | None = None
+    ) -> None:
+        # The 48-hour follow-up call with the buyer: the request leaves the follow-up queue, in whatever state.
+        self.followup_done_at = at
+        self.followup_note = note
 
 
 class ForceMajeureCategory(models.TextChoices):
@@ -266,7 +345,12 @@ class ClaimStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected: penalty credited")
 
 
-class ForceMajeureClaim(models.Model):
+DECIDING_STAFF = Who(
+    staff="disputes.decide_forcemajeureclaim", message="Only senior staff may decide force-majeure claims."
+)
+
+
+class ForceMajeureClaim(ConcurrentTransitionMixin, Decided):
     """A merchant's or provider's force-majeure claim (不可抗力) against one deadline of a request."""
 
     help_request = models.ForeignKey(
@@ -278,23 +362,18 @@ class ForceMajeureClaim(models.Model):
     deadline = models.CharField(_("deadline"), max_length=16, choices=DeadlineKind.choices)
     category = models.CharField(_("category"), max_length=20, choices=ForceMajeureCategory.choices)
     note = models.TextField(_("note"), max_length=2000)
-    status = models.CharField(
-        _("status"), max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.PENDING, db_index=True
+    status = FSMField(
+        _("status"),
+        max_length=12,
+        choices=ClaimStatus.choices,
+        default=ClaimStatus.PENDING,
+        db_index=True,
+        protected=True,
     )
     claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("claimed by")
     )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
-    decision_reason = models.TextField(_("decision reason"), blank=True)
 
     class Meta:
         verbose_name = _("force-majeure claim")
@@ -308,6 +387,18 @@ class ForceMajeureClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.help_request} / {self.get_deadline_display()} / {self.get_category_display()}"
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ClaimStatus.PENDING, target=ClaimStatus.APPROVED, permission=DECIDING_STAFF)
+    def approve(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.record_decision(at=at, by=by, reason=reason)
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ClaimStatus.PENDING, target=ClaimStatus.REJECTED, permission=DECIDING_STAFF)
+    def reject(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.record_decision(at=at, by=by, reason=reason)
 
 
 class ForceMajeureEvidence(EvidenceFile):

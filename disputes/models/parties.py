@@ -1,10 +1,21 @@
-"""Parties to a case: merchants, their service providers, buyers, and the API users acting for them."""
+"""Parties to a case: merchants, their service providers, buyers, and the API users acting for them; and who a
+user acting on a case is (disputes.actors re-exports these for the layers above)."""
+
+from typing import Any, TypeAlias
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from disputes.choices import CreditRating, ServiceKind
+
+# Every actor is a Django user: staff log in to the admin; buyers' apps, merchants and providers call the API
+# with a user's token; the scheduler acts as SYSTEM_USERNAME.
+Actor: TypeAlias = User
+
+SYSTEM_USERNAME = "system-scheduler"
 
 
 class Merchant(models.Model):
@@ -137,3 +148,43 @@ class ServiceProviderUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.provider}"
+
+
+def system_actor() -> Actor:
+    """The user that the scheduler's transitions and ledger entries are recorded under."""
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"is_active": False, "first_name": "Scheduler"}
+    )
+    return user
+
+
+def is_system(user: Any) -> bool:
+    """Whether `user` is the scheduler."""
+    return getattr(user, "username", None) == SYSTEM_USERNAME and not getattr(user, "is_active", True)
+
+
+def buyer_of(user: Any) -> Buyer | None:
+    """The buyer account a user logs in as, if any."""
+    found: Buyer | None = _related(user, "buyer")
+    return found
+
+
+def merchant_of(user: Any) -> Merchant | None:
+    """The merchant an API user acts for, if any."""
+    link = _related(user, "merchant_user")
+    return link.merchant if link is not None else None
+
+
+def provider_of(user: Any) -> ServiceProvider | None:
+    """The service provider an API user acts for, if any."""
+    link = _related(user, "provider_user")
+    return link.provider if link is not None else None
+
+
+def _related(user: Any, name: str) -> Any:
+    if user is None or (not getattr(user, "is_authenticated", False) and getattr(user, "pk", None) is None):
+        return None
+    try:
+        return getattr(user, name)
+    except ObjectDoesNotExist:
+        return None

@@ -1,12 +1,18 @@
 """Merchant violation records (违背承诺 and others), one per miss or upheld complaint (RULES.md section 5)."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from disputes.models.decisions import Decided
 from disputes.models.help_requests import DeadlineKind, HelpRequest
-from disputes.models.parties import Buyer, Merchant
+from disputes.models.parties import Actor, Buyer, Merchant
+from disputes.models.steps import NOBODY, Who
 
 
 class ViolationKind(models.TextChoices):
@@ -29,7 +35,10 @@ class PenaltyBasis(models.TextChoices):
     LATE = "late", _("Service late")
 
 
-class Violation(models.Model):
+RULING_STAFF = Who(staff="disputes.rule_objection_helprequest", message="Only senior staff may decide complaints.")
+
+
+class Violation(Decided):
     """A merchant violation: what was missed, what it cost, and whether it counts against the shop."""
 
     merchant = models.ForeignKey(
@@ -63,7 +72,8 @@ class Violation(models.Model):
     # (case, rule, occurrence): a sweep that runs twice finds the record already there.
     idempotency_key = models.CharField(_("idempotency key"), max_length=160, unique=True)
     occurred_at = models.DateTimeField(_("occurred at"))
-    status = models.CharField(_("status"), max_length=16, choices=ViolationStatus.choices)
+    # Set in bulk by the help sweep and by force-majeure decisions; a buyer's complaint is decided by a step.
+    status = FSMField(_("status"), max_length=16, choices=ViolationStatus.choices)
     score_points = models.PositiveSmallIntegerField(
         _("score points deducted when counted"),
         help_text=_("Deducted from the merchant's score only when counted."),
@@ -72,7 +82,6 @@ class Violation(models.Model):
     penalty_basis = models.CharField(_("penalty basis"), max_length=16, choices=PenaltyBasis.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -95,3 +104,44 @@ class Violation(models.Model):
     @property
     def counts_against_merchant(self) -> bool:
         return self.status == ViolationStatus.COUNTED
+
+    # A buyer's breach-of-promise complaint, decided by staff.
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status, source=ViolationStatus.PENDING_REVIEW, target=ViolationStatus.COUNTED, permission=RULING_STAFF
+    )
+    def count_complaint(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.record_decision(at=at, by=by, reason=reason)
+        self.note = f"{self.note}\n[counted] {reason}".strip()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status, source=ViolationStatus.PENDING_REVIEW, target=ViolationStatus.REVOKED, permission=RULING_STAFF
+    )
+    def revoke_complaint(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.record_decision(at=at, by=by, reason=reason)
+        self.note = f"{self.note}\n[revoked] {reason}".strip()
+
+    # What follows from other decisions (no one takes these alone): a force-majeure claim decided on a held
+    # penalty, a judgment overturned on review.
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ViolationStatus.HELD, target=ViolationStatus.EXEMPTED, permission=NOBODY)
+    def exempt(self, *, at: datetime, by: Actor, description: str | None = None) -> None:
+        self.decided_at, self.decided_by = at, by
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ViolationStatus.HELD, target=ViolationStatus.NOT_COUNTED, permission=NOBODY)
+    def pay_held(self, *, at: datetime, by: Actor, description: str | None = None) -> None:
+        self.decided_at, self.decided_by = at, by
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ViolationStatus.COUNTED, target=ViolationStatus.REVOKED, permission=NOBODY)
+    def revoke_by_review(self, *, at: datetime, by: Actor, description: str | None = None) -> None:
+        self.decided_at, self.decided_by = at, by

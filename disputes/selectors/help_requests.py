@@ -1,13 +1,18 @@
 """Which one-click help requests a buyer, merchant or service provider may read, loaded for listing."""
 
+from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from disputes import policies as policy_table
 from disputes.actors import buyer_of, merchant_of, provider_of
-from disputes.models import HelpRequest, HelpState
+from disputes.models import DeadlineKind, HelpRequest, HelpState
+from disputes.models.help_requests import deadline_due_by
+
+AT_RISK_POLICY = "help.at_risk_before"
 
 # A request is void or still cancellable in these states: the responsible party never sees it
 # (RULES.md section 1; the same rule as disputes.services.help_requests._visible_to_party).
@@ -45,3 +50,26 @@ def help_requests_for_party(user: Any) -> QuerySet[HelpRequest]:
         .exclude(state__in=HIDDEN_FROM_PARTY)
         .select_related(*_LIST_RELATIONS)
     )
+
+
+# The staff's at-risk queue reads the same running-deadline rule as the sweep (HelpRequest.RUNNING_DEADLINE).
+
+
+def at_risk_window() -> timedelta:
+    """How long before a deadline a request counts as at risk (policy help.at_risk_before)."""
+    return policy_table.load(AT_RISK_POLICY).duration(AT_RISK_POLICY)
+
+
+def at_risk_q(now: datetime, window: timedelta) -> Q:
+    """Requests whose running deadline falls within `window` from now (or passed, not yet recorded)."""
+    horizon = now + window
+    return deadline_due_by(DeadlineKind.SOLUTION, horizon) | deadline_due_by(DeadlineKind.RESOLUTION, horizon)
+
+
+def next_deadline(request: HelpRequest) -> tuple[datetime, str] | None:
+    """The deadline the responsible party must meet next, or None when no clock is running."""
+    for kind in (DeadlineKind.SOLUTION, DeadlineKind.RESOLUTION):
+        due = request.running_deadline(kind)
+        if due is not None:
+            return due, kind
+    return None

@@ -1,15 +1,16 @@
 """Which intervention cases a buyer or merchant may read, loaded with everything a party sees in one fixed
 number of queries (no per-row lookups)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from disputes.actors import buyer_of, merchant_of
 from disputes.errors import NotFound
 from disputes.models import (
+    WORKING_STATES,
     Appeal,
     EvidenceItem,
     EvidenceRequest,
@@ -19,6 +20,38 @@ from disputes.models import (
     Party,
     ProposalStatus,
 )
+
+# The decision deadline (6 working days by default): the sweep flags and the staff queues read the same queries.
+
+
+def decision_undecided() -> Q:
+    """Cases still being worked whose decision deadline has not been recorded as missed."""
+    return Q(state__in=WORKING_STATES, decision_breached_at__isnull=True)
+
+
+def decision_missed(now: datetime) -> Q:
+    """Undecided cases whose decision deadline has passed and is not recorded yet (the sweep records it)."""
+    return decision_undecided() & Q(decision_due_at__lte=now)
+
+
+def decision_due_soon(now: datetime, window: timedelta) -> Q:
+    """Undecided cases whose decision deadline falls within `window` of now (or has passed)."""
+    return decision_undecided() & Q(decision_due_at__lte=now + window)
+
+
+def decision_at_risk_q(now: datetime, window: timedelta) -> Q:
+    """The at-risk queue: undecided, not yet past due, and flagged by the sweep or due within `window`."""
+    return (
+        decision_undecided()
+        & Q(decision_due_at__gt=now)
+        & (Q(decision_at_risk_at__isnull=False) | Q(decision_due_at__lte=now + window))
+    )
+
+
+def decision_breached_q(now: datetime) -> Q:
+    """The breached queue: recorded as missed by the sweep, or past due and still undecided."""
+    return Q(decision_breached_at__isnull=False) | decision_missed(now)
+
 
 # Everything a row shows besides the nested lists, in the row's own query.
 _RELATIONS = ("merchant", "buyer", "refund", "order_item__order", "order_item__product")

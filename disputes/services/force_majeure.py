@@ -5,11 +5,12 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
-from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.actors import Actor
+from disputes.errors import DomainError, InvalidTransition, ValidationFailed
 from disputes.evidence import check_evidence_file
 from disputes.models import (
-    ClaimStatus,
     DeadlineKind,
     ForceMajeureCategory,
     ForceMajeureClaim,
@@ -17,9 +18,10 @@ from disputes.models import (
     HelpState,
 )
 from disputes.notifications import notify_after_commit
-from disputes.services.help_penalties import release_held_penalty
+from disputes.services.help_misses import release_held_penalty
 from disputes.services.help_requests import _lock, _require_responsible
 from disputes.services.inputs import clean_text
+from disputes.services.steps import lock, require_allowed
 
 MAX_FILES = 10
 
@@ -93,26 +95,21 @@ def help_force_majeure_claim(
     return claim
 
 
-def help_force_majeure_decide(*, actor: Any, claim_id: int, approve: bool, reason: str) -> ForceMajeureClaim:
+def help_force_majeure_decide(*, actor: Actor, claim_id: int, approve: bool, reason: str) -> ForceMajeureClaim:
     """Staff approve (penalty voided) or reject (penalty credited, dated at the miss) a pending claim."""
     why = clean_text(reason, field="reason")
-    if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.decide_forcemajeureclaim"):
-        raise Forbidden("Only senior staff may decide force-majeure claims.", code="staff_permission_required")
+    step = "approve" if approve else "reject"
     with transaction.atomic():
-        claim = ForceMajeureClaim.objects.select_for_update().filter(pk=claim_id).first()
-        if claim is None:
-            raise NotFound("No such force-majeure claim.", code="claim_not_found")
+        claim = lock(ForceMajeureClaim, claim_id, missing="No such force-majeure claim.", code="claim_not_found")
+        require_allowed(claim, step, actor)
         request = _lock(claim.help_request_id)
-        if claim.status != ClaimStatus.PENDING:
+        if not can_proceed(getattr(claim, step)):
             raise InvalidTransition(
                 f"The claim was already decided ({claim.get_status_display()}).", code="claim_decided"
             )
         now = timezone.now()
-        claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
-        claim.decided_at = now
-        claim.decided_by = actor
-        claim.decision_reason = why
-        claim.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+        getattr(claim, step)(at=now, by=actor, reason=why, description=why)
+        claim.save()
         release_held_penalty(request=request, deadline=claim.deadline, approve=approve, actor=actor, now=now)
         notify_after_commit("help_request.force_majeure_decided", case="help_request", case_id=request.pk)
     return claim

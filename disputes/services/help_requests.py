@@ -3,17 +3,16 @@
 from datetime import datetime
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed, has_transition_perm
-from django_fsm_log.models import StateLog
+from django_fsm import can_proceed
 
 from disputes import policies as policy_table
 from disputes import sla
 from disputes.actors import buyer_of, merchant_of, provider_of
 from disputes.choices import HELP_ELIGIBLE_SERVICES
 from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.jobs import enqueue_after_commit
 from disputes.models import (
     AnomalyKind,
     HelpRequest,
@@ -23,9 +22,13 @@ from disputes.models import (
     ServiceDesignation,
     SupportedCity,
 )
+from disputes.models.help_requests import IN_CANCEL_WINDOW
 from disputes.notifications import notify_after_commit
-from disputes.services.help_penalties import record_misses_for
+from disputes.services.help_misses import record_misses_for
 from disputes.services.inputs import clean_text
+from disputes.services.steps import audit, lock, require_allowed, require_step
+
+DISPATCH_ONE = "disputes.help_dispatch_one"
 
 MAX_TEXT = 2000
 
@@ -45,30 +48,7 @@ class NotEligible(DomainError):
 
 
 def _lock(request_id: int) -> HelpRequest:
-    found = HelpRequest.objects.select_for_update().filter(pk=request_id).first()
-    if found is None:
-        raise NotFound("No such help request.", code="help_request_not_found")
-    return found
-
-
-def _log_creation(request: HelpRequest, actor: Any, description: str) -> None:
-    StateLog.objects.create(
-        by=actor,
-        source_state=None,
-        state=request.state,
-        transition="raise",
-        content_type=ContentType.objects.get_for_model(HelpRequest),
-        object_id=request.pk,
-        description=description,
-    )
-
-
-def _require(request: HelpRequest, transition_name: str, message: str) -> None:
-    if not can_proceed(getattr(request, transition_name)):
-        raise InvalidTransition(
-            f"{message} (the request is {request.get_state_display()}).",
-            details={"state": request.state},
-        )
+    return lock(HelpRequest, request_id, missing="No such help request.", code="help_request_not_found")
 
 
 def _is_buyer(actor: Any, request: HelpRequest) -> bool:
@@ -100,11 +80,6 @@ def _require_responsible(actor: Any, request: HelpRequest) -> str:
 def _require_buyer(actor: Any, request: HelpRequest) -> None:
     if not _is_buyer(actor, request):
         raise NotFound("No such help request.", code="help_request_not_found")
-
-
-def _require_staff(actor: Any, request: HelpRequest, transition_name: str) -> None:
-    if not getattr(actor, "is_staff", False) or not has_transition_perm(getattr(request, transition_name), actor):
-        raise Forbidden("Only staff with the right role may do this.", code="staff_permission_required")
 
 
 def help_request_raise(
@@ -194,11 +169,9 @@ def help_request_raise(
             ),
             resolution_due_at=now + policies.duration("help.resolution_sla"),
         )
-        _log_creation(request, actor, "Raised by the buyer")
-        from disputes.tasks import help_dispatch_one
-
+        audit(request, actor=actor, step="raise", description="Raised by the buyer", source=None)
         delay = policies.duration("help.cancel_window").total_seconds()
-        transaction.on_commit(lambda: help_dispatch_one.apply_async(args=[request.pk], countdown=delay + 1))
+        enqueue_after_commit(DISPATCH_ONE, request_id=request.pk, countdown=delay + 1)
     return request
 
 
@@ -210,12 +183,10 @@ def help_request_cancel(*, actor: Any, request_id: int) -> HelpRequest:
     with transaction.atomic():
         request = _lock(request_id)
         _require_buyer(actor, request)
-        now = timezone.now()
-        if request.state != HelpState.RAISED or now >= request.dispatch_at:
-            raise InvalidTransition(
-                "The cancel window has ended; the request was dispatched.", code="cancel_window_passed"
-            )
-        request.cancel(at=now, by=actor, description="Cancelled by the buyer within the cancel window")
+        require_step(
+            request, "cancel", message=str(IN_CANCEL_WINDOW.message), code=IN_CANCEL_WINDOW.code, say_state=False
+        )
+        request.cancel(at=timezone.now(), by=actor, description="Cancelled by the buyer within the cancel window")
         request.save()
     return request
 
@@ -225,7 +196,7 @@ def help_request_dispatch(*, request_id: int, actor: Any, now: datetime | None =
     now = now or timezone.now()
     with transaction.atomic():
         request = HelpRequest.objects.select_for_update().filter(pk=request_id).first()
-        if request is None or request.state != HelpState.RAISED or request.dispatch_at > now:
+        if request is None or not can_proceed(request.dispatch) or request.dispatch_at > now:
             return False
         request.dispatch(at=now, by=actor, description="Cancel window ended: dispatched")
         request.save()
@@ -245,7 +216,7 @@ def help_request_give_solution(
     with transaction.atomic():
         request = _lock(request_id)
         role = _require_responsible(actor, request)
-        _require(request, "give_solution", "A solution can only be given while the request awaits one")
+        require_step(request, "give_solution", message="A solution can only be given while the request awaits one")
         now = timezone.now()
         if appointment_at is not None:
             if timezone.is_naive(appointment_at):
@@ -275,7 +246,7 @@ def help_request_mark_resolved(*, actor: Any, request_id: int, note: str) -> Hel
     with transaction.atomic():
         request = _lock(request_id)
         role = _require_responsible(actor, request)
-        _require(request, "mark_resolved", "Only an open request can be marked resolved")
+        require_step(request, "mark_resolved", message="Only an open request can be marked resolved")
         now = timezone.now()
         record_misses_for(request, now=now)
         confirm_after = policy_table.load("help.auto_confirm_after").duration("help.auto_confirm_after")
@@ -297,7 +268,7 @@ def help_request_confirm(*, actor: Any, request_id: int) -> HelpRequest:
     with transaction.atomic():
         request = _lock(request_id)
         _require_buyer(actor, request)
-        _require(request, "confirm", "Only a resolution awaiting confirmation can be confirmed")
+        require_step(request, "confirm", message="Only a resolution awaiting confirmation can be confirmed")
         request.confirm(at=timezone.now(), by=actor, description="Confirmed by the buyer")
         request.save()
     return request
@@ -309,7 +280,7 @@ def help_request_object(*, actor: Any, request_id: int, text: str) -> HelpReques
     with transaction.atomic():
         request = _lock(request_id)
         _require_buyer(actor, request)
-        _require(request, "object", "Only a resolution awaiting confirmation can be objected to")
+        require_step(request, "object", message="Only a resolution awaiting confirmation can be objected to")
         now = timezone.now()
         if request.confirm_due_at is not None and now >= request.confirm_due_at:
             raise InvalidTransition(
@@ -332,8 +303,8 @@ def help_request_rule_objection(*, actor: Any, request_id: int, resolved: bool, 
     with transaction.atomic():
         request = _lock(request_id)
         name = "uphold_resolution" if resolved else "reopen"
-        _require(request, name, "Only a request under review can be ruled on")
-        _require_staff(actor, request, name)
+        require_step(request, name, message="Only a request under review can be ruled on")
+        require_allowed(request, name, actor)
         if resolved:
             request.uphold_resolution(at=timezone.now(), by=actor, description=f"Objection rejected: {why}")
         else:
@@ -347,8 +318,8 @@ def help_request_close(*, actor: Any, request_id: int, reason: str) -> HelpReque
     why = clean_text(reason, field="reason")
     with transaction.atomic():
         request = _lock(request_id)
-        _require(request, "close", "This request cannot be closed")
-        _require_staff(actor, request, "close")
+        require_step(request, "close", message="This request cannot be closed")
+        require_allowed(request, "close", actor)
         request.close(at=timezone.now(), by=actor, description=f"Closed by staff: {why}")
         request.save()
     return request
@@ -359,15 +330,10 @@ def help_request_record_followup(*, actor: Any, request_id: int, note: str) -> H
     text = clean_text(note, field="note")
     with transaction.atomic():
         request = _lock(request_id)
-        if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.record_solution_helprequest"):
-            raise Forbidden("Only staff may record a follow-up.", code="staff_permission_required")
-        if request.followup_queued_at is None:
-            raise InvalidTransition("This request is not in the follow-up queue.", code="not_in_followup_queue")
-        if request.followup_done_at is not None:
-            raise InvalidTransition("The follow-up was already recorded.", code="followup_already_recorded")
-        request.followup_done_at = timezone.now()
-        request.followup_note = text
-        request.save(update_fields=["followup_done_at", "followup_note"])
+        require_allowed(request, "record_followup", actor)
+        require_step(request, "record_followup", message="The follow-up cannot be recorded")
+        request.record_followup(at=timezone.now(), note=text, by=actor, description=f"Follow-up: {text}")
+        request.save()
     return request
 
 

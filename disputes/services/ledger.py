@@ -9,9 +9,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from disputes.bulk import insert_instances, insert_rows
 from disputes.errors import IdempotencyConflict, ValidationFailed
 from disputes.models.ledger import EntryKind, LedgerEntry
+from disputes.sql.bulk import insert_instances, insert_rows
 
 E = TypeVar("E", bound=LedgerEntry)
 

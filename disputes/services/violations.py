@@ -6,10 +6,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from disputes import policies as policy_table
-from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound
+from disputes.actors import Actor
+from disputes.errors import DomainError
 from disputes.models import Violation, ViolationKind, ViolationStatus
 from disputes.services.help_requests import _lock, _require_buyer
 from disputes.services.inputs import clean_text
+from disputes.services.steps import lock, require_allowed, require_step
 
 
 def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
@@ -45,20 +47,16 @@ def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
     return violation
 
 
-def violation_decide(*, actor: Any, violation_id: int, count: bool, reason: str) -> Violation:
+def violation_decide(*, actor: Actor, violation_id: int, count: bool, reason: str) -> Violation:
     """Staff count a complaint against the merchant, or revoke it."""
     why = clean_text(reason, field="reason")
-    if not getattr(actor, "is_staff", False) or not actor.has_perm("disputes.rule_objection_helprequest"):
-        raise Forbidden("Only senior staff may decide complaints.", code="staff_permission_required")
+    step = "count_complaint" if count else "revoke_complaint"
     with transaction.atomic():
-        violation = Violation.objects.select_for_update().filter(pk=violation_id).first()
-        if violation is None:
-            raise NotFound("No such violation.", code="violation_not_found")
-        if violation.status != ViolationStatus.PENDING_REVIEW:
-            raise InvalidTransition("Only a complaint awaiting review can be decided.", code="violation_decided")
-        violation.status = ViolationStatus.COUNTED if count else ViolationStatus.REVOKED
-        violation.decided_at = timezone.now()
-        violation.decided_by = actor
-        violation.note = f"{violation.note}\n[{'counted' if count else 'revoked'}] {why}".strip()
-        violation.save(update_fields=["status", "decided_at", "decided_by", "note"])
+        violation = lock(Violation, violation_id, missing="No such violation.", code="violation_not_found")
+        require_allowed(violation, step, actor)
+        require_step(
+            violation, step, message="Only a complaint awaiting review can be decided", code="violation_decided"
+        )
+        getattr(violation, step)(at=timezone.now(), by=actor, reason=why, description=why)
+        violation.save()
     return violation

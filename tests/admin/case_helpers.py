@@ -10,25 +10,19 @@ from PIL import Image
 
 from disputes.choices import CreditRating
 from disputes.roles import AGENT, SENIOR_AGENT
-from disputes.services.interventions import (
+from disputes.services.interventions.deciding import intervention_appeal, intervention_judge
+from disputes.services.interventions.mediation import intervention_propose
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import (
     intervention_accept,
-    intervention_appeal,
-    intervention_judge,
-    intervention_open,
-    intervention_propose,
     intervention_request_evidence,
     intervention_start_mediation,
     intervention_submit_evidence,
 )
-from disputes.services.refunds import (
-    refund_agree,
-    refund_apply,
-    refund_express_claim,
-    refund_refuse,
-    refund_refuse_goods,
-    refund_request_intervention,
-    refund_ship_return,
-)
+from disputes.services.refunds.buyer import refund_apply, refund_ship_return
+from disputes.services.refunds.escalation import refund_request_intervention
+from disputes.services.refunds.express import refund_express_claim
+from disputes.services.refunds.merchant import refund_agree, refund_refuse, refund_refuse_goods
 from tests import factories as f
 
 BJ = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from disputes.models import BuyerPointsEntry, ClaimStatus, ForceMajeureClaim, ViolationStatus
 from disputes.services.force_majeure import help_force_majeure_claim
-from disputes.services.help_penalties import help_sweep
+from disputes.services.help_sweep import help_sweep
 from disputes.services.ledger import ledger_balance
 from tests.admin.helpers import T0, action_url, dispatched, messages_of, new_item, png_upload
 

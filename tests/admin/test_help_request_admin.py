@@ -13,8 +13,8 @@ from pytest_django.asserts import assertNumQueries
 from disputes.admin.help_requests import breach_badges, deadline_badge
 from disputes.models import HelpRequest, HelpState, Policy
 from disputes.services.force_majeure import help_force_majeure_claim
-from disputes.services.help_penalties import help_sweep
 from disputes.services.help_requests import help_request_give_solution
+from disputes.services.help_sweep import help_sweep
 from tests.admin.helpers import T0, action_url, dispatched, messages_of, new_item, png_upload, under_review
 
 pytestmark = pytest.mark.django_db

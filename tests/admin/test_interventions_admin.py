@@ -25,16 +25,14 @@ from disputes.models import (
     Violation,
     ViolationStatus,
 )
-from disputes.services.interventions import (
-    intervention_appeal,
-    intervention_judge,
-    intervention_open,
-    intervention_submit_evidence,
-    intervention_suspend,
-    intervention_sweep,
-)
+from disputes.services.interventions.deciding import intervention_appeal, intervention_judge
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.sweep import intervention_sweep
+from disputes.services.interventions.workflow import intervention_submit_evidence, intervention_suspend
 from disputes.services.ledger import ledger_balance
-from disputes.services.refunds import refund_apply, refund_express_decide, refund_refuse_goods, refund_ship_return
+from disputes.services.refunds.buyer import refund_apply, refund_ship_return
+from disputes.services.refunds.express import refund_express_decide
+from disputes.services.refunds.merchant import refund_refuse_goods
 from tests import factories as f
 from tests.admin.case_helpers import (
     BJ,
@@ -746,7 +744,7 @@ CASE_REFUSALS = [
 def test_every_button_on_a_withdrawn_case_is_refused_and_changes_nothing(
     client, request, new_case, agent, role, button, data, message
 ):
-    from disputes.services.interventions import intervention_withdraw
+    from disputes.services.interventions.workflow import intervention_withdraw
 
     at(T0 + timedelta(hours=3), intervention_withdraw, actor=new_case.buyer.user, case_id=new_case.pk)
     new_case.refresh_from_db()

@@ -24,7 +24,8 @@ from disputes.models import (
     RefundState,
 )
 from disputes.services.ledger import ledger_balance
-from disputes.services.refunds import refund_request_intervention, refund_uphold_goods_refusal
+from disputes.services.refunds.advances import refund_uphold_goods_refusal
+from disputes.services.refunds.escalation import refund_request_intervention
 from tests import factories as f
 from tests.admin.case_helpers import (
     T0,
@@ -428,7 +429,7 @@ def test_senior_upholds_the_refusal_of_goods_and_the_buyer_owes_the_advance(
 def test_no_uphold_or_cancel_button_while_an_intervention_case_decides_the_refund(
     client, quota_buyer, merchant, merchant_user, senior
 ):
-    from disputes.services.interventions import intervention_open
+    from disputes.services.interventions.opening import intervention_open
 
     refund = goods_refused(quota_buyer, merchant, merchant_user)
     with time_machine.travel(NOW, tick=False):
@@ -496,8 +497,9 @@ def test_the_refund_page_is_read_only_with_no_add_or_delete(client, buyer, merch
 def test_the_refund_page_shows_history_evidence_claims_interventions_and_ledgers(
     client, merchant, merchant_user, agent, senior
 ):
-    from disputes.services.interventions import intervention_open
-    from disputes.services.refunds import refund_express_decide, refund_ship_return
+    from disputes.services.interventions.opening import intervention_open
+    from disputes.services.refunds.buyer import refund_ship_return
+    from disputes.services.refunds.express import refund_express_decide
 
     buyer = excellent_buyer()
     claim = express_claimed(buyer, merchant, merchant_user, files=[photo("legs.png"), pdf("invoice.pdf")])
@@ -631,7 +633,7 @@ def test_the_claim_page_shows_its_own_photos_as_thumbnails(client, merchant, mer
     first = express_claimed(buyer, merchant, merchant_user, files=[photo("first.png")])
     client.force_login(senior)
     client.post(action_url("expressclaim", first.pk, "reject"), {"reason": "Unclear."})
-    from disputes.services.refunds import refund_express_claim
+    from disputes.services.refunds.express import refund_express_claim
 
     second = at(
         T0 + timedelta(days=1),
@@ -754,7 +756,7 @@ REFUSALS = [
 def test_every_button_on_a_paid_refund_is_refused_and_changes_nothing(
     client, request, buyer, merchant, merchant_user, role, button, data, message
 ):
-    from disputes.services.refunds import refund_agree
+    from disputes.services.refunds.merchant import refund_agree
 
     refund = applied(buyer, merchant, refund_type="refund_only")
     at(T0 + timedelta(hours=1), refund_agree, actor=merchant_user, refund_id=refund.pk)
@@ -775,7 +777,8 @@ def test_every_button_on_a_paid_refund_is_refused_and_changes_nothing(
 
 
 def test_every_button_form_opens(client, superuser, buyer, merchant):
-    from disputes.admin.refunds import ExpressClaimAdmin, RefundRequestAdmin
+    from disputes.admin.express import ExpressClaimAdmin
+    from disputes.admin.refunds import RefundRequestAdmin
 
     refund = applied(buyer, merchant)
     client.force_login(superuser)

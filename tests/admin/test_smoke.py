@@ -12,7 +12,7 @@ from django.urls import reverse
 from disputes.actors import system_actor
 from disputes.models import EntryKind, PlatformAdvanceEntry, Policy
 from disputes.services.force_majeure import help_force_majeure_claim
-from disputes.services.help_penalties import help_sweep
+from disputes.services.help_sweep import help_sweep
 from disputes.services.ledger import ledger_post
 from disputes.services.policies import policy_update
 from disputes.services.violations import help_complaint_file

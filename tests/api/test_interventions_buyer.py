@@ -8,13 +8,11 @@ from django.test import override_settings
 from django.urls import reverse
 
 from disputes.models import EvidenceItem, Intervention, MediationProposal
-from disputes.services.interventions import (
+from disputes.services.interventions.deciding import intervention_appeal, intervention_review
+from disputes.services.interventions.mediation import intervention_propose, intervention_respond
+from disputes.services.interventions.workflow import (
     intervention_accept,
-    intervention_appeal,
-    intervention_propose,
     intervention_request_evidence,
-    intervention_respond,
-    intervention_review,
     intervention_start_mediation,
     intervention_submit_evidence,
 )

@@ -10,9 +10,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from disputes.models import EvidenceItem, Intervention
-from disputes.services.interventions import (
+from disputes.services.interventions.mediation import intervention_propose
+from disputes.services.interventions.workflow import (
     intervention_accept,
-    intervention_propose,
     intervention_start_mediation,
     intervention_submit_evidence,
 )

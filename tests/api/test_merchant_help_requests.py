@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from disputes.choices import ServiceKind
 from disputes.models import HelpState
-from disputes.services.help_penalties import help_sweep
 from disputes.services.help_requests import help_request_cancel, help_request_give_solution
+from disputes.services.help_sweep import help_sweep
 from tests import factories as f
 from tests.api.helpers import BJ, T0, dispatch, new_item, raise_request, token_client
 

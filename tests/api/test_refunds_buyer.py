@@ -19,8 +19,11 @@ from disputes.models import (
     RefundRequest,
     RefundState,
 )
-from disputes.services.interventions import intervention_accept, intervention_judge, intervention_open
-from disputes.services.refunds import refund_agree, refund_apply, refund_refuse
+from disputes.services.interventions.deciding import intervention_judge
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import intervention_accept
+from disputes.services.refunds.buyer import refund_apply
+from disputes.services.refunds.merchant import refund_agree, refund_refuse
 from tests import factories as f
 from tests.api.helpers import BJ, T0, client_for, token_client
 

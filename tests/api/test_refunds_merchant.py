@@ -13,15 +13,9 @@ from rest_framework.test import APIClient
 
 from disputes.choices import CreditRating
 from disputes.models import Intervention, RefundEvidence, RefundRequest, RefundState
-from disputes.services.refunds import (
-    refund_agree,
-    refund_apply,
-    refund_cancel,
-    refund_express_claim,
-    refund_express_decide,
-    refund_refuse,
-    refund_ship_return,
-)
+from disputes.services.refunds.buyer import refund_apply, refund_cancel, refund_ship_return
+from disputes.services.refunds.express import refund_express_claim, refund_express_decide
+from disputes.services.refunds.merchant import refund_agree, refund_refuse
 from tests import factories as f
 from tests.api.helpers import BJ, T0, token_client
 

@@ -20,7 +20,7 @@ from disputes.models import (
     MerchantAccountEntry,
     Violation,
 )
-from disputes.services.help_penalties import help_sweep
+from disputes.services.help_sweep import help_sweep
 from disputes.services.ledger import ledger_post
 from disputes.sla import in_business_window
 

@@ -38,9 +38,9 @@ from disputes.models import (
     ServiceCommitment,
 )
 from disputes.services.ledger import ledger_post
-from disputes.services.refund_money import RefundRow, advance_paid, refund_key, refund_paid
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import next_deadline
+from disputes.services.refunds.common import next_deadline
+from disputes.services.refunds.money import RefundRow, advance_paid, refund_key, refund_paid
+from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
 
 SMALL = ("--requests", "300", "--due", "60")

@@ -21,7 +21,7 @@ from disputes.models import (
     RefundRequest,
 )
 from disputes.services.ledger import ledger_balance
-from disputes.services.refunds import refund_apply
+from disputes.services.refunds.buyer import refund_apply
 from tests import factories as f
 from tests.services.helpers import bj
 

@@ -23,8 +23,8 @@ from disputes.models import (
     ViolationStatus,
 )
 from disputes.services.force_majeure import help_force_majeure_claim, help_force_majeure_decide
-from disputes.services.help_penalties import help_sweep
 from disputes.services.help_requests import help_request_give_solution, help_request_mark_resolved
+from disputes.services.help_sweep import help_sweep
 from disputes.services.ledger import ledger_balance
 from disputes.services.violations import help_complaint_file, violation_decide
 from tests import factories as f

@@ -9,7 +9,6 @@ from django_fsm_log.models import StateLog
 from disputes.actors import SYSTEM_USERNAME, system_actor
 from disputes.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from disputes.models import HelpState
-from disputes.services.help_penalties import help_sweep
 from disputes.services.help_requests import (
     help_request_cancel,
     help_request_close,
@@ -21,6 +20,7 @@ from disputes.services.help_requests import (
     help_request_record_followup,
     help_request_rule_objection,
 )
+from disputes.services.help_sweep import help_sweep
 from tests import factories as f
 from tests.services.helpers import bj, raise_at, raised_and_dispatched
 

@@ -7,11 +7,11 @@ import pytest
 
 from disputes.errors import Forbidden, InvalidTransition, ValidationFailed
 from disputes.models import CaseState, DueAction
-from disputes.services.interventions import (
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import (
     intervention_accept,
     intervention_assign,
     intervention_escalate,
-    intervention_open,
     intervention_refuse,
 )
 from tests import factories as f

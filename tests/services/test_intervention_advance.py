@@ -8,10 +8,10 @@ import pytest
 from django_fsm_log.models import StateLog
 
 from disputes.models import AdvanceState, MerchantAccountEntry, PlatformAdvanceEntry, RefundState
-from disputes.services.interventions import intervention_appeal, intervention_review
+from disputes.services.interventions.deciding import intervention_appeal, intervention_review
 from disputes.services.ledger import ledger_balance
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import refund_advance_repaid
+from disputes.services.refunds.advances import refund_advance_repaid
+from disputes.services.refunds.sweep import refund_sweep
 from tests.services.test_intervention_helpers import ASKED, at, judged, other_senior
 from tests.services.test_intervention_judgment import JUDGED, goods_case
 

@@ -19,13 +19,9 @@ from disputes.models import (
     Violation,
     ViolationStatus,
 )
-from disputes.services import interventions as service
-from disputes.services.interventions import (
-    intervention_appeal,
-    intervention_propose,
-    intervention_respond,
-    intervention_review,
-)
+from disputes.services.interventions import execution as service
+from disputes.services.interventions.deciding import intervention_appeal, intervention_review
+from disputes.services.interventions.mediation import intervention_propose, intervention_respond
 from disputes.services.ledger import ledger_balance
 from tests.services.helpers import bj
 from tests.services.test_intervention_helpers import (
@@ -263,7 +259,7 @@ def test_a_reversal_happens_once(case, buyer, merchant, merchant_user, reviewer)
     assert counts == (4, 2)
     # A retried reversal finds its entries already there.
     with at(JUDGED + timedelta(days=3)):
-        service._reverse(Judgment.objects.get(via_review=False), actor=reviewer, reason="retry")
+        service.judgment_reverse(Judgment.objects.get(via_review=False), actor=reviewer, reason="retry")
     assert (MerchantAccountEntry.objects.count(), BuyerPointsEntry.objects.count()) == counts
     assert balances(buyer, merchant) == (0, 0)
     assert Violation.objects.filter(status=ViolationStatus.REVOKED).count() == 1

@@ -8,12 +8,9 @@ from django_fsm_log.models import StateLog
 
 from disputes.errors import DomainError
 from disputes.models import CaseState, Intervention, Judgment, MerchantAccountEntry
-from disputes.services.interventions import (
-    intervention_open,
-    intervention_propose,
-    intervention_respond,
-    intervention_sweep,
-)
+from disputes.services.interventions.mediation import intervention_propose, intervention_respond
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.sweep import intervention_sweep
 from tests.services.helpers import bj, run_together
 from tests.services.refund_helpers import signed_item
 from tests.services.test_intervention_helpers import (

@@ -8,11 +8,8 @@ from django.test import override_settings
 
 from disputes.errors import InvalidTransition, NotFound, ValidationFailed
 from disputes.models import EvidenceItem, EvidenceRequest, Intervention
-from disputes.services.interventions import (
-    intervention_open,
-    intervention_request_evidence,
-    intervention_submit_evidence,
-)
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import intervention_request_evidence, intervention_submit_evidence
 from tests.services.helpers import bj
 from tests.services.test_intervention_helpers import (
     accepted_case,

@@ -14,21 +14,16 @@ from PIL import Image
 
 from disputes.choices import CreditRating
 from disputes.models import EvidenceItem, Intervention, RefundRequest
-from disputes.services.interventions import (
+from disputes.services.interventions.deciding import intervention_judge
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import (
     intervention_accept,
-    intervention_judge,
-    intervention_open,
     intervention_start_mediation,
     intervention_submit_evidence,
 )
-from disputes.services.refunds import (
-    refund_agree,
-    refund_express_claim,
-    refund_express_decide,
-    refund_refuse,
-    refund_refuse_goods,
-    refund_ship_return,
-)
+from disputes.services.refunds.buyer import refund_ship_return
+from disputes.services.refunds.express import refund_express_claim, refund_express_decide
+from disputes.services.refunds.merchant import refund_agree, refund_refuse, refund_refuse_goods
 from tests import factories as f
 from tests.services.helpers import bj
 from tests.services.refund_helpers import apply_at, signed_item

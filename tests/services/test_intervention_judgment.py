@@ -19,13 +19,10 @@ from disputes.models import (
     Violation,
     ViolationStatus,
 )
-from disputes.services import interventions as service
-from disputes.services.interventions import (
-    intervention_accept,
-    intervention_escalate,
-    intervention_judge,
-    intervention_open,
-)
+from disputes.services.interventions import execution as service
+from disputes.services.interventions.deciding import intervention_judge
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import intervention_accept, intervention_escalate
 from disputes.services.ledger import ledger_balance
 from tests.services.helpers import bj
 from tests.services.refund_helpers import signed_item
@@ -100,7 +97,7 @@ def test_a_full_refund_is_paid_once_and_settles_the_refund(case, agent, merchant
 
     # A retry of the execution (e.g. after a crash between posting and marking it executed) posts nothing more.
     with at(JUDGED + timedelta(minutes=1)):
-        service._execute(Judgment.objects.get(pk=judgment.pk), case=case, actor=agent)
+        service.judgment_execute(Judgment.objects.get(pk=judgment.pk), case=case, actor=agent)
     assert MerchantAccountEntry.objects.count() == 1
     assert merchant_balance(merchant) == -ASKED
     # And the case cannot be judged a second time.
@@ -192,7 +189,7 @@ def test_a_violation_is_recorded_and_counted(case, agent, buyer, merchant, kind,
         f"judgment:{judgment.pk}:violation",
     )
     with at(JUDGED + timedelta(minutes=1)):
-        service._execute(Judgment.objects.get(pk=judgment.pk), case=case, actor=agent)
+        service.judgment_execute(Judgment.objects.get(pk=judgment.pk), case=case, actor=agent)
     assert Violation.objects.count() == 1
 
 

@@ -15,7 +15,7 @@ from disputes.models import (
     ProposalStatus,
     RefundState,
 )
-from disputes.services.interventions import intervention_propose, intervention_respond
+from disputes.services.interventions.mediation import intervention_propose, intervention_respond
 from disputes.services.ledger import ledger_balance
 from tests.services.helpers import bj
 from tests.services.test_intervention_helpers import (

@@ -14,15 +14,11 @@ from disputes.models import (
     Intervention,
     RefundState,
 )
-from disputes.services.interventions import (
-    InterventionNotAllowed,
-    intervention_accept,
-    intervention_escalate,
-    intervention_open,
-    intervention_queue,
-    intervention_withdraw,
-)
-from disputes.services.refund_sweep import refund_sweep
+from disputes.services.interventions.common import InterventionNotAllowed
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.sweep import intervention_queue
+from disputes.services.interventions.workflow import intervention_accept, intervention_escalate, intervention_withdraw
+from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
 from tests.services.refund_helpers import apply_at, signed_item
 from tests.services.test_intervention_helpers import (

@@ -8,9 +8,10 @@ import pytest
 from django_fsm_log.models import StateLog
 
 from disputes.models import DueAction, Judgment, MerchantAccountEntry, RefundRequest, RefundState
-from disputes.services.interventions import intervention_appeal, intervention_review
+from disputes.services.interventions.deciding import intervention_appeal, intervention_review
 from disputes.services.ledger import ledger_balance
-from disputes.services.refunds import _refundable, refund_ship_return
+from disputes.services.refunds.buyer import refund_ship_return
+from disputes.services.refunds.common import refundable
 from tests.services.test_intervention_helpers import ASKED, PAID, accepted_case, at, judged
 from tests.services.test_intervention_judgment import ACCEPTED, JUDGED
 
@@ -58,7 +59,7 @@ def test_a_full_refund_overturned_for_the_merchant_closes_the_refund(case, agent
     assert refund.closed_at == REVIEWED
     assert charged(merchant) == 0
     # Nothing was refunded in the end: the whole price is refundable again.
-    assert _refundable(refund.order_item) == PAID
+    assert refundable(refund.order_item) == PAID
     assert transitions(refund)[-3:] == ["settle_by_judgment", "reopen_by_review", "close_by_judgment"]
     reopened = StateLog.objects.for_(refund).get(transition="reopen_by_review")
     assert (reopened.source_state, reopened.state, reopened.by) == (
@@ -74,7 +75,7 @@ def test_a_partial_refund_overturned_to_a_full_refund_pays_what_was_asked(case, 
     assert (refund.state, refund.amount_fen, refund.succeeded_at) == (RefundState.SUCCESS, ASKED, REVIEWED)
     assert charged(merchant) == -ASKED
     assert Judgment.objects.get(via_review=True).refund_fen == ASKED
-    assert _refundable(refund.order_item) == PAID - ASKED
+    assert refundable(refund.order_item) == PAID - ASKED
 
 
 def test_a_full_refund_overturned_to_a_partial_refund_counts_the_new_amount(
@@ -84,7 +85,7 @@ def test_a_full_refund_overturned_to_a_partial_refund_counts_the_new_amount(
     refund = overturn(case, merchant_user, reviewer, outcome="partial_refund", refund_fen=10_000)
     assert (refund.state, refund.amount_fen) == (RefundState.SUCCESS, 10_000)
     assert charged(merchant) == -10_000
-    assert _refundable(refund.order_item) == PAID - 10_000
+    assert refundable(refund.order_item) == PAID - 10_000
 
 
 def test_a_refund_overturned_to_a_return_waits_for_the_goods(case, agent, merchant, merchant_user, reviewer):

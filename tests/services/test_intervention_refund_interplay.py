@@ -7,17 +7,18 @@ import pytest
 
 from disputes.errors import InvalidTransition, ValidationFailed
 from disputes.models import CaseState, MerchantAccountEntry, RefundState
-from disputes.services.interventions import (
+from disputes.services.interventions.deciding import intervention_judge
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.sweep import intervention_sweep
+from disputes.services.interventions.workflow import (
     intervention_accept,
-    intervention_judge,
-    intervention_open,
     intervention_resume,
     intervention_suspend,
-    intervention_sweep,
     intervention_withdraw,
 )
 from disputes.services.ledger import ledger_balance
-from disputes.services.refunds import _refundable, refund_cancel, refund_modify
+from disputes.services.refunds.buyer import refund_cancel, refund_modify
+from disputes.services.refunds.common import refundable
 from tests.services.refund_helpers import signed_item
 from tests.services.test_intervention_helpers import ASKED, PAID, T0, at, refused_refund
 
@@ -49,7 +50,7 @@ def test_a_judged_refund_without_a_refund_request_counts_against_the_item(buyer,
         case = intervention_open(actor=buyer.user, ground="false_advertising", claim="Not oak", order_item_id=item.pk)
         intervention_accept(actor=agent, case_id=case.pk)
         intervention_judge(actor=agent, case_id=case.pk, outcome="partial_refund", refund_fen=60_000, reasons="veneer")
-    assert _refundable(item) == PAID - 60_000
+    assert refundable(item) == PAID - 60_000
     assert ledger_balance(MerchantAccountEntry, merchant=merchant) == -60_000
     from tests.services.refund_helpers import apply_at
 

@@ -6,16 +6,11 @@ import pytest
 import time_machine
 
 from disputes.models import BuyerPointsEntry, CaseState, MerchantAccountEntry, RefundState, Violation, ViolationStatus
-from disputes.services.interventions import (
-    intervention_accept,
-    intervention_appeal,
-    intervention_judge,
-    intervention_open,
-    intervention_review,
-    intervention_submit_evidence,
-)
+from disputes.services.interventions.deciding import intervention_appeal, intervention_judge, intervention_review
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import intervention_accept, intervention_submit_evidence
 from disputes.services.ledger import ledger_balance
-from disputes.services.refunds import refund_refuse
+from disputes.services.refunds.merchant import refund_refuse
 from tests import factories as f
 from tests.services.refund_helpers import T0, apply_at, signed_item
 

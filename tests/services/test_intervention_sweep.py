@@ -8,12 +8,12 @@ import pytest
 
 from disputes.actors import SYSTEM_USERNAME
 from disputes.models import CaseState
-from disputes.services.interventions import (
+from disputes.services.interventions.sweep import intervention_sweep
+from disputes.services.interventions.workflow import (
     intervention_record_proof,
     intervention_request_evidence,
     intervention_submit_evidence,
     intervention_suspend,
-    intervention_sweep,
 )
 from tests.services.helpers import bj
 from tests.services.test_intervention_helpers import (

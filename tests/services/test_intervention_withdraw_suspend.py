@@ -6,9 +6,9 @@ import pytest
 
 from disputes.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from disputes.models import CaseState, DueAction, RefundState
-from disputes.services.interventions import (
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import (
     intervention_accept,
-    intervention_open,
     intervention_record_proof,
     intervention_resume,
     intervention_suspend,

@@ -21,18 +21,10 @@ from disputes.models import (
     RefundState,
     RefundType,
 )
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import (
-    RefundNotAllowed,
-    refund_agree,
-    refund_apply,
-    refund_cancel,
-    refund_confirm_goods,
-    refund_refuse,
-    refund_reship,
-    refund_ship_return,
-    seven_day_deadline,
-)
+from disputes.services.refunds.buyer import refund_apply, refund_cancel, refund_ship_return
+from disputes.services.refunds.common import RefundNotAllowed, seven_day_deadline
+from disputes.services.refunds.merchant import refund_agree, refund_confirm_goods, refund_refuse, refund_reship
+from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
 from tests.services.helpers import bj
 from tests.services.refund_helpers import (

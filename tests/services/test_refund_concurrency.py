@@ -15,8 +15,9 @@ from disputes.models import (
     RefundRequest,
     RefundState,
 )
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import refund_agree, refund_confirm_goods, refund_ship_return
+from disputes.services.refunds.buyer import refund_ship_return
+from disputes.services.refunds.merchant import refund_agree, refund_confirm_goods
+from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
 from tests.services.helpers import run_together
 from tests.services.refund_helpers import T0, account, advances, apply_at, call_at, signed_item

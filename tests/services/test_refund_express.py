@@ -22,20 +22,13 @@ from disputes.models import (
     RefundState,
     RefundType,
 )
-from disputes.services.interventions import intervention_queue
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import (
-    RefundNotAllowed,
-    refund_agree,
-    refund_confirm_goods,
-    refund_express_claim,
-    refund_express_decide,
-    refund_modify,
-    refund_refuse,
-    refund_refuse_goods,
-    refund_request_intervention,
-    refund_ship_return,
-)
+from disputes.services.interventions.sweep import intervention_queue
+from disputes.services.refunds.buyer import refund_modify, refund_ship_return
+from disputes.services.refunds.common import RefundNotAllowed
+from disputes.services.refunds.escalation import refund_request_intervention
+from disputes.services.refunds.express import refund_express_claim, refund_express_decide
+from disputes.services.refunds.merchant import refund_agree, refund_confirm_goods, refund_refuse, refund_refuse_goods
+from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
 from tests.services.helpers import bj
 from tests.services.refund_helpers import (

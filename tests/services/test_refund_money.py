@@ -19,21 +19,18 @@ from disputes.models import (
     RefundState,
 )
 from disputes.policies import PolicySnapshot
-from disputes.services.refund_money import RefundRow, refund_paid, shipping_cover_paid
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import (
-    RefundNotAllowed,
-    refund_advance_repaid,
+from disputes.services.refunds.advances import refund_advance_repaid, refund_uphold_goods_refusal
+from disputes.services.refunds.buyer import refund_cancel, refund_modify, refund_ship_return
+from disputes.services.refunds.common import RefundNotAllowed
+from disputes.services.refunds.merchant import (
     refund_agree,
-    refund_cancel,
     refund_confirm_goods,
-    refund_modify,
     refund_refuse,
     refund_refuse_goods,
     refund_reship,
-    refund_ship_return,
-    refund_uphold_goods_refusal,
 )
+from disputes.services.refunds.money import RefundRow, refund_paid, shipping_cover_paid
+from disputes.services.refunds.sweep import refund_sweep
 from tests.services.helpers import bj
 from tests.services.refund_helpers import (
     COVER,

@@ -7,13 +7,8 @@ import pytest
 
 from disputes.errors import NotFound, ValidationFailed
 from disputes.models import MerchantAccountEntry, RefundState
-from disputes.services.refunds import (
-    refund_agree,
-    refund_cancel,
-    refund_confirm_goods,
-    refund_refuse,
-    refund_ship_return,
-)
+from disputes.services.refunds.buyer import refund_cancel, refund_ship_return
+from disputes.services.refunds.merchant import refund_agree, refund_confirm_goods, refund_refuse
 from tests import factories as f
 from tests.services.refund_helpers import (
     T0,

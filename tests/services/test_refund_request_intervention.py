@@ -10,24 +10,16 @@ from django_fsm_log.models import StateLog
 from disputes.choices import CreditRating
 from disputes.errors import DomainError, InvalidTransition
 from disputes.models import AdvanceState, CaseState, Intervention, MerchantAccountEntry, RefundState
-from disputes.services.interventions import (
-    intervention_accept,
-    intervention_open,
-    intervention_sweep,
-    intervention_withdraw,
-)
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.sweep import intervention_sweep
+from disputes.services.interventions.workflow import intervention_accept, intervention_withdraw
 from disputes.services.ledger import ledger_balance
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import (
-    refund_agree,
-    refund_express_claim,
-    refund_express_decide,
-    refund_refuse,
-    refund_refuse_goods,
-    refund_request_intervention,
-    refund_ship_return,
-    refund_uphold_goods_refusal,
-)
+from disputes.services.refunds.advances import refund_uphold_goods_refusal
+from disputes.services.refunds.buyer import refund_ship_return
+from disputes.services.refunds.escalation import refund_request_intervention
+from disputes.services.refunds.express import refund_express_claim, refund_express_decide
+from disputes.services.refunds.merchant import refund_agree, refund_refuse, refund_refuse_goods
+from disputes.services.refunds.sweep import refund_sweep
 from tests.services.refund_helpers import apply_at, signed_item
 from tests.services.test_intervention_helpers import (
     ASKED,

@@ -5,8 +5,9 @@ import time_machine
 
 from disputes.models import AdvanceState, MerchantAccountEntry, PlatformAdvanceEntry, RefundState
 from disputes.services.ledger import ledger_balance
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import refund_agree, refund_confirm_goods, refund_ship_return
+from disputes.services.refunds.buyer import refund_ship_return
+from disputes.services.refunds.merchant import refund_agree, refund_confirm_goods
+from disputes.services.refunds.sweep import refund_sweep
 from tests.services.refund_helpers import T0, apply_at, signed_item
 
 pytestmark = pytest.mark.django_db

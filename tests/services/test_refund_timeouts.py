@@ -17,16 +17,12 @@ from disputes.models import (
     RefundRequest,
     RefundState,
 )
-from disputes.services.interventions import intervention_withdraw
-from disputes.services.refund_sweep import refund_sweep
-from disputes.services.refunds import (
-    refund_agree,
-    refund_modify,
-    refund_refuse,
-    refund_request_intervention,
-    refund_return_signed,
-    refund_ship_return,
-)
+from disputes.services.interventions.workflow import intervention_withdraw
+from disputes.services.refunds.advances import refund_return_signed
+from disputes.services.refunds.buyer import refund_modify, refund_ship_return
+from disputes.services.refunds.escalation import refund_request_intervention
+from disputes.services.refunds.merchant import refund_agree, refund_refuse
+from disputes.services.refunds.sweep import refund_sweep
 from tests.services.helpers import bj
 from tests.services.refund_helpers import (
     DEFAULT_RETURN_ADDRESS,
@@ -400,7 +396,7 @@ def test_a_deadline_that_does_not_fit_the_state_is_neither_paid_nor_looped_on(bu
     ]
     RefundRequest.objects.filter(pk__in=[r.pk for r in odd]).update(state=RefundState.WAIT_BUYER_RETURN)
     due = bj(2026, 4, 3, 10, 0)
-    with caplog.at_level("ERROR", logger="disputes.services.refund_sweep"):
+    with caplog.at_level("ERROR", logger="disputes.services.refunds.sweep"):
         result = refund_sweep(now=due, batch_size=1)
     assert (result.paid, result.credits) == (1, 1)
     assert account(merchant) == -1_000

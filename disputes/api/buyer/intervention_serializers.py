@@ -16,7 +16,7 @@ from disputes.models import (
     Judgment,
     MediationProposal,
 )
-from disputes.services.interventions import MAX_FILES, MAX_TEXT
+from disputes.services.interventions.common import MAX_FILES, MAX_TEXT
 
 FILES_HELP = (
     f"Evidence: images (JPEG, PNG, WebP, GIF), videos (MP4, MOV, WebM) or PDF, checked by content, at most "

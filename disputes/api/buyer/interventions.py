@@ -27,13 +27,10 @@ from disputes.api.common import error_responses
 from disputes.api.permissions import IsBuyer
 from disputes.models import Intervention
 from disputes.selectors.interventions import intervention_from, interventions_for_buyer, proposal_of
-from disputes.services.interventions import (
-    intervention_appeal,
-    intervention_open,
-    intervention_respond,
-    intervention_submit_evidence,
-    intervention_withdraw,
-)
+from disputes.services.interventions.deciding import intervention_appeal
+from disputes.services.interventions.mediation import intervention_respond
+from disputes.services.interventions.opening import intervention_open
+from disputes.services.interventions.workflow import intervention_submit_evidence, intervention_withdraw
 
 TAGS = ["buyer: platform intervention"]
 

@@ -16,7 +16,7 @@ from disputes.api.refund_output import (
     RefundListBase,
 )
 from disputes.models import RefundReason, RefundType
-from disputes.services.refunds import MAX_FILES, MAX_TEXT
+from disputes.services.refunds.common import MAX_FILES, MAX_TEXT
 
 FILES_HELP = (
     f"Photos (or video/PDF), checked by content, at most {MAX_FILES} files of {settings.EVIDENCE_MAX_BYTES} bytes "

@@ -26,14 +26,9 @@ from disputes.api.common import error_responses
 from disputes.api.permissions import IsBuyer
 from disputes.models import RefundRequest
 from disputes.selectors.refunds import refund_from, refunds_for_buyer, with_refund_details
-from disputes.services.refunds import (
-    refund_apply,
-    refund_cancel,
-    refund_express_claim,
-    refund_modify,
-    refund_request_intervention,
-    refund_ship_return,
-)
+from disputes.services.refunds.buyer import refund_apply, refund_cancel, refund_modify, refund_ship_return
+from disputes.services.refunds.escalation import refund_request_intervention
+from disputes.services.refunds.express import refund_express_claim
 
 TAGS = ["buyer: refunds"]
 

@@ -4,7 +4,7 @@ buyer side's shapes (disputes.api.buyer.intervention_serializers)."""
 from rest_framework import serializers
 
 from disputes.api.buyer.intervention_serializers import FILES_HELP
-from disputes.services.interventions import MAX_FILES, MAX_TEXT
+from disputes.services.interventions.common import MAX_FILES, MAX_TEXT
 
 
 class MerchantInterventionOpenSerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from disputes.api.merchant.intervention_serializers import (
 from disputes.api.permissions import IsParty
 from disputes.models import Ground
 from disputes.selectors.interventions import interventions_for_merchant
-from disputes.services.interventions import intervention_open
+from disputes.services.interventions.opening import intervention_open
 
 TAGS = ["merchant: platform intervention"]
 

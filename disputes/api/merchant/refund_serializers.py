@@ -14,7 +14,7 @@ from disputes.api.refund_output import (
     RefundInterventionBase,
     RefundListBase,
 )
-from disputes.services.refunds import MAX_FILES, MAX_TEXT
+from disputes.services.refunds.common import MAX_FILES, MAX_TEXT
 
 FILES_HELP = (
     f"Evidence: images, videos or PDF, checked by content, at most {MAX_FILES} files of "

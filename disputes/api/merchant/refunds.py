@@ -28,12 +28,12 @@ from disputes.api.merchant.refund_serializers import (
 from disputes.api.permissions import IsParty
 from disputes.models import RefundRequest
 from disputes.selectors.refunds import refund_from, refunds_for_merchant, with_refund_details
-from disputes.services.refunds import (
+from disputes.services.refunds.escalation import refund_request_intervention
+from disputes.services.refunds.merchant import (
     refund_agree,
     refund_confirm_goods,
     refund_refuse,
     refund_refuse_goods,
-    refund_request_intervention,
     refund_reship,
 )
 

@@ -36,7 +36,7 @@ from disputes.models import (
     ServiceCommitment,
     Violation,
 )
-from disputes.services.help_penalties import help_sweep
+from disputes.services.help_sweep import help_sweep
 
 # Benchmark rows are found by these marks, so cleanup never touches anything else.
 BENCH_MERCHANT = "bench-merchant"

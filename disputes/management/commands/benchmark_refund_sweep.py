@@ -41,7 +41,7 @@ from disputes.models import (
     ServiceCommitment,
 )
 from disputes.policies import PolicySnapshot
-from disputes.services.refund_sweep import refund_sweep
+from disputes.services.refunds.sweep import refund_sweep
 
 # Benchmark rows are found by these marks, so cleanup never touches anything else.
 BENCH_MERCHANT = "bench-refund-merchant"
@@ -528,7 +528,7 @@ class Command(BaseCommand):
     def _post_earlier_money(self, merchant_id: int, *, now: datetime) -> None:
         """The postings the services made before the deadlines the data set starts from: the platform's advance
         when each advanced return shipped (refund_ship_return), and the merchant's charge for every refund that
-        already succeeded (refund_agree). Keys and amounts follow disputes.services.refund_money."""
+        already succeeded (refund_agree). Keys and amounts follow disputes.services.refunds.money."""
         ct = ContentType.objects.get_for_model(RefundRequest).pk
         stamp = connection.ops.adapt_datetimefield_value(now)
         columns = "amount, kind, idempotency_key, source_type_id, source_id, memo, occurred_at, created_at"

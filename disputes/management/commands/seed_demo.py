@@ -38,7 +38,6 @@ from disputes.models import (
 )
 from disputes.roles import AGENT, SENIOR_AGENT, SUPERVISOR
 from disputes.services.force_majeure import help_force_majeure_claim, help_force_majeure_decide
-from disputes.services.help_penalties import help_sweep
 from disputes.services.help_requests import (
     help_request_cancel,
     help_request_close,
@@ -50,6 +49,7 @@ from disputes.services.help_requests import (
     help_request_raise,
     help_request_record_followup,
 )
+from disputes.services.help_sweep import help_sweep
 
 DEFAULT_PASSWORD = "demo-pass-123"
 

@@ -5,18 +5,20 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 
 from disputes import policies as policy_table
-from disputes.actors import system_actor
-from disputes.bulk import in_ids, insert_transitions
+from disputes.actors import Actor, system_actor
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
+from disputes.models.steps import declared, sources_of, steps_by, target_of
 from disputes.notifications import notify_many_after_commit
-from disputes.services.refund_money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
+from disputes.policies import PolicySnapshot
+from disputes.services.refunds.money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
+from disputes.sql.bulk import in_ids, insert_transitions
 
 logger = logging.getLogger(__name__)
 
@@ -46,60 +48,86 @@ class RefundSweepResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-_TARGET = {
-    DueAction.PAY: RefundState.SUCCESS,
-    DueAction.AGREE: RefundState.WAIT_BUYER_RETURN,
-    DueAction.CLOSE_NOT_SHIPPED: RefundState.CLOSED,
-    DueAction.CLOSE_REFUSED: RefundState.CLOSED,
-    DueAction.RECEIVED: RefundState.WAIT_SELLER_RESHIP,
-}
-_DESCRIPTION = {
-    DueAction.PAY: "Merchant did not act in time: refund paid",
-    DueAction.AGREE: "Merchant silent: return agreed, default return address given",
-    DueAction.CLOSE_NOT_SHIPPED: "Buyer did not ship the return in time: closed",
-    DueAction.CLOSE_REFUSED: "Buyer neither modified nor asked for intervention: closed",
-    DueAction.RECEIVED: "Merchant did not confirm in time: goods taken as received",
-}
-# The state each action is only valid from: a row that moved since it was read is left alone.
-_SOURCE = {
-    DueAction.PAY: (RefundState.WAIT_SELLER_AGREE, RefundState.WAIT_SELLER_CONFIRM),
-    DueAction.AGREE: (RefundState.WAIT_SELLER_AGREE,),
-    DueAction.CLOSE_NOT_SHIPPED: (RefundState.WAIT_BUYER_RETURN,),
-    DueAction.CLOSE_REFUSED: (RefundState.SELLER_REFUSED,),
-    DueAction.RECEIVED: (RefundState.WAIT_SELLER_CONFIRM,),
-}
+class DueRefund(NamedTuple):
+    """One due refund as the sweep reads it (the columns of _DUE_COLUMNS, in order)."""
+
+    id: int
+    due_action: str
+    state: str
+    buyer_id: int
+    merchant_id: int
+    amount_fen: int
+    advance_state: str
+    damage_guarantee: bool
+    due_at: datetime
+
+
+_DUE_COLUMNS = tuple(DueRefund._fields)
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """A due action's declared step on RefundRequest (custom "due_action"): the states it may be taken from, the
+    state it leads to, and the history line. The bulk updates below are that step's set-based twin."""
+
+    step: str
+    sources: tuple[str, ...]
+    target: str
+    description: str
+
+
+def _timeouts() -> dict[str, Timeout]:
+    found = {}
+    for action, step in steps_by(RefundRequest, "due_action").items():
+        custom = declared(RefundRequest, step)[0].custom
+        found[str(action)] = Timeout(
+            step, sources_of(RefundRequest, step), target_of(RefundRequest, step), custom["description"]
+        )
+    return found
+
+
+TIMEOUTS = _timeouts()
 
 
 def _apply_batch(
-    rows: list[tuple], *, now: datetime, actor: Any, policies: Any, result: RefundSweepResult
+    rows: list[DueRefund], *, now: datetime, actor: Actor, policies: PolicySnapshot, result: RefundSweepResult
 ) -> list[int]:
     """Apply one locked batch; returns the ids whose deadline's action does not fit their state.
 
     The services never write such a row. Should one appear, it is neither paid nor moved (a refund is
     only paid by moving it to success) but left, with its deadline, for staff to see."""
-    by_action: dict[str, list[tuple]] = defaultdict(list)
+    by_action: dict[str, list[DueRefund]] = defaultdict(list)
     unfit: list[int] = []
     for row in rows:
-        if row[1] in _SOURCE and row[2] in _SOURCE[row[1]]:
-            by_action[row[1]].append(row)
+        timeout = TIMEOUTS.get(row.due_action)
+        if timeout is not None and row.state in timeout.sources:
+            by_action[row.due_action].append(row)
         else:
-            unfit.append(row[0])
+            unfit.append(row.id)
     postings = Postings()
     for action, group in by_action.items():
-        qs = RefundRequest.objects.filter(id__in=in_ids([r[0] for r in group]), state__in=_SOURCE[action])
+        timeout = TIMEOUTS[action]
+        qs = RefundRequest.objects.filter(id__in=in_ids([r.id for r in group]), state__in=timeout.sources)
         if action == DueAction.PAY:
-            for pk, _, _source, buyer_id, merchant_id, amount, advance, damage, due in group:
+            for row in group:
                 # Money is dated at the deadline, so a catch-up after downtime reads as it should have.
                 postings.extend(
                     refund_paid(
-                        RefundRow(pk, buyer_id, merchant_id, amount, advance, damage),
-                        at=due,
+                        RefundRow(
+                            row.id,
+                            row.buyer_id,
+                            row.merchant_id,
+                            row.amount_fen,
+                            row.advance_state,
+                            row.damage_guarantee,
+                        ),
+                        at=row.due_at,
                         actor=actor,
                         policies=policies,
                     )
                 )
             qs.update(
-                state=RefundState.SUCCESS,
+                state=timeout.target,
                 succeeded_at=F("due_at"),
                 agreed_at=Case(When(state=RefundState.WAIT_SELLER_AGREE, then=F("due_at")), default=F("agreed_at")),
                 goods_received_at=Case(
@@ -118,13 +146,13 @@ def _apply_batch(
         elif action == DueAction.AGREE:
             merchants = {
                 m.pk: m.full_return_address[:300]
-                for m in Merchant.objects.filter(pk__in={r[4] for r in group}).only(
+                for m in Merchant.objects.filter(pk__in={r.merchant_id for r in group}).only(
                     "id", "return_contact", "return_phone", "return_address"
                 )
             }
             # The buyer's 7 days to ship start when the address is given, i.e. now.
             qs.update(
-                state=RefundState.WAIT_BUYER_RETURN,
+                state=timeout.target,
                 agreed_at=now,
                 return_address=Case(
                     *[When(merchant_id=k, then=Value(v)) for k, v in merchants.items()], output_field=CharField()
@@ -134,11 +162,11 @@ def _apply_batch(
             )
             result.agreed += len(group)
         elif action in (DueAction.CLOSE_NOT_SHIPPED, DueAction.CLOSE_REFUSED):
-            notice = [r[0] for r in group if r[6] == AdvanceState.MERCHANT_REFUSED_GOODS]
+            notice = [r.id for r in group if r.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS]
             qs.update(
-                state=RefundState.CLOSED,
+                state=timeout.target,
                 closed_at=F("due_at"),
-                close_reason=_DESCRIPTION[action][:200],
+                close_reason=timeout.description[:200],
                 advance_state=Case(
                     When(advance_state=AdvanceState.APPLIED, then=Value(AdvanceState.CLOSED)),
                     default=F("advance_state"),
@@ -157,7 +185,7 @@ def _apply_batch(
             result.closed += len(group)
         elif action == DueAction.RECEIVED:
             qs.update(
-                state=RefundState.WAIT_SELLER_RESHIP,
+                state=timeout.target,
                 goods_received_at=F("due_at"),
                 due_at=None,
                 due_action=DueAction.NONE,
@@ -165,10 +193,10 @@ def _apply_batch(
             result.received += len(group)
         insert_transitions(
             RefundRequest,
-            [(r[0], r[2]) for r in group],
-            transition=f"timeout_{action}",
-            target=_TARGET[action],
-            description=_DESCRIPTION[action],
+            [(r.id, r.state) for r in group],
+            transition=timeout.step,
+            target=timeout.target,
+            description=timeout.description,
             actor_id=actor.pk,
             at=now,
         )
@@ -176,7 +204,9 @@ def _apply_batch(
     return unfit
 
 
-def _sweep_due(*, now: datetime, actor: Any, policies: Any, batch_size: int, result: RefundSweepResult) -> None:
+def _sweep_due(
+    *, now: datetime, actor: Actor, policies: PolicySnapshot, batch_size: int, result: RefundSweepResult
+) -> None:
     unfit: list[int] = []  # never taken again in this run, so they cannot keep the loop going
     while True:
         with transaction.atomic():
@@ -185,19 +215,7 @@ def _sweep_due(*, now: datetime, actor: Any, policies: Any, batch_size: int, res
             )
             if unfit:
                 due = due.exclude(id__in=in_ids(unfit))
-            rows = list(
-                due.order_by().values_list(
-                    "id",
-                    "due_action",
-                    "state",
-                    "buyer_id",
-                    "merchant_id",
-                    "amount_fen",
-                    "advance_state",
-                    "damage_guarantee",
-                    "due_at",
-                )[:batch_size]
-            )
+            rows = [DueRefund(*values) for values in due.order_by().values_list(*_DUE_COLUMNS)[:batch_size]]
             if not rows:
                 break
             unfit += _apply_batch(rows, now=now, actor=actor, policies=policies, result=result)
@@ -215,7 +233,7 @@ def _sweep_due(*, now: datetime, actor: Any, policies: Any, batch_size: int, res
 def _sweep_repayments(*, now: datetime, batch_size: int, result: RefundSweepResult) -> None:
     while True:
         with transaction.atomic():
-            rows = list(
+            rows: list[tuple[int, int]] = list(
                 RefundRequest.objects.select_for_update(skip_locked=True)
                 .filter(
                     advance_state=AdvanceState.MERCHANT_REFUSED_GOODS,
@@ -229,8 +247,8 @@ def _sweep_repayments(*, now: datetime, batch_size: int, result: RefundSweepResu
             )
             if not rows:
                 return
-            RefundRequest.objects.filter(id__in=[r[0] for r in rows]).update(privilege_revoked_at=now)
-            Buyer.objects.filter(id__in={r[1] for r in rows}, instant_refund_revoked_at__isnull=True).update(
+            RefundRequest.objects.filter(id__in=[pk for pk, _ in rows]).update(privilege_revoked_at=now)
+            Buyer.objects.filter(id__in={buyer for _, buyer in rows}, instant_refund_revoked_at__isnull=True).update(
                 instant_refund_revoked_at=now
             )
             result.revoked += len(rows)
@@ -268,7 +286,7 @@ def refund_sweep(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH
     return result
 
 
-def _due_in_own_session(*, now: datetime, actor: Any, policies: Any, batch_size: int) -> RefundSweepResult:
+def _due_in_own_session(*, now: datetime, actor: Actor, policies: PolicySnapshot, batch_size: int) -> RefundSweepResult:
     part = RefundSweepResult()
     try:
         _sweep_due(now=now, actor=actor, policies=policies, batch_size=batch_size, result=part)

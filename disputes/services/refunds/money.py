@@ -211,3 +211,8 @@ def shipping_cover_paid(row: RefundRow, *, at: datetime, actor: Any, policies: P
             )
         ]
     )
+
+
+def judgment_key(judgment_id: int, what: str) -> str:
+    """Idempotency key of a posting a judgment made: (judgment, what). An overturn reverses exactly these."""
+    return f"judgment:{judgment_id}:{what}"

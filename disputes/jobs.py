@@ -1,0 +1,23 @@
+"""Work that leaves the database transaction: Celery tasks enqueued by name once the transaction commits.
+
+Services call this module and never disputes.tasks, so the task modules can import the services without a
+loop (the shape of Zulip's send_event). A rolled-back change enqueues nothing."""
+
+from functools import partial
+from typing import Any
+
+from celery import current_app
+from django.db import transaction
+
+
+def enqueue(task: str, /, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """Send the task named `task` with keyword arguments now (see enqueue_after_commit)."""
+    current_app.tasks[task].apply_async(kwargs=kwargs, countdown=countdown)
+
+
+def enqueue_after_commit(task: str, /, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """Send the task named `task` once the current transaction commits; never for a rolled-back change."""
+    if countdown is None:
+        transaction.on_commit(partial(enqueue, task, **kwargs))
+    else:
+        transaction.on_commit(partial(enqueue, task, countdown=countdown, **kwargs))

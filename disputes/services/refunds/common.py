@@ -1,0 +1,176 @@
+"""What every refund service shares: the row lock, who acts (the party itself, or staff for it, by the step's
+declared Who), evidence files, the amount and window rules, and the automatic deadline of each state."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+
+from disputes.actors import Actor
+from disputes.errors import DomainError, NotFound, ValidationFailed
+from disputes.evidence import CheckedFile, check_evidence_file
+from disputes.models import (
+    MONEY_TYPES,
+    AdvanceState,
+    DueAction,
+    OrderItem,
+    RefundEvidence,
+    RefundRequest,
+    RefundState,
+    RefundType,
+)
+from disputes.models.steps import is_buyer, is_merchant
+from disputes.notifications import notify_after_commit
+from disputes.policies import PolicySnapshot
+from disputes.selectors.refunds import refundable_fen
+from disputes.services.inputs import clean_text
+from disputes.services.refunds.money import ADVANCE_OUTSTANDING, RefundRow, refund_paid
+from disputes.services.steps import lock, who_takes
+from disputes.sla import to_beijing
+
+MAX_TEXT = 2000
+MAX_FILES = 10
+
+
+class RefundNotAllowed(DomainError):
+    """The rules do not allow this request; the message says which rule."""
+
+    status = 422
+
+
+def lock_refund(refund_id: int) -> RefundRequest:
+    return lock(RefundRequest, refund_id, missing="No such refund request.", code="refund_not_found")
+
+
+def not_found() -> NotFound:
+    """What a party hears about a refund that is not theirs: the same as for one that does not exist."""
+    return NotFound("No such refund request.", code="refund_not_found")
+
+
+def require_buyer(actor: Actor, refund: RefundRequest) -> None:
+    if not is_buyer(refund, actor):
+        raise not_found()
+
+
+def acting_for(actor: Actor, refund: RefundRequest, step: str, on_behalf_reason: str | None) -> str:
+    """Let through whoever the step declares (RefundRequest's Who: the party itself, or staff acting for it with a
+    reason they must give); anyone else is told the refund does not exist. Returns the audit suffix."""
+    if who_takes(refund, step).refusal(refund, actor) is not None:
+        raise not_found()
+    if is_buyer(refund, actor) or is_merchant(refund, actor):
+        return ""
+    reason = clean_text(on_behalf_reason, field="on_behalf_reason")
+    party = "buyer" if is_buyer in who_takes(refund, step).parties else "merchant"
+    return f" (by staff on the {party}'s behalf: {reason})"
+
+
+def checked_files(files: list[UploadedFile] | None) -> list[tuple[UploadedFile, CheckedFile]]:
+    uploads = list(files or [])
+    if len(uploads) > MAX_FILES:
+        raise ValidationFailed(f"At most {MAX_FILES} files.", code="too_many_files")
+    return [(f, check_evidence_file(f)) for f in uploads]
+
+
+def store_files(
+    refund: RefundRequest, checked: list[tuple[UploadedFile, CheckedFile]], *, purpose: str, actor: Actor
+) -> None:
+    for upload, info in checked:
+        RefundEvidence.objects.create(
+            refund=refund,
+            purpose=purpose,
+            file=upload,
+            original_name=info.original_name,
+            content_type=info.content_type,
+            size=info.size,
+            uploaded_by=actor,
+        )
+
+
+def refundable(item: OrderItem, *, exclude_id: int | None = None) -> int:
+    """What is still refundable on the item (selectors.refunds.refundable_expression, the one definition)."""
+    return refundable_fen(item.pk, exclude_refund=exclude_id)
+
+
+def check_amount(amount_fen: Any, *, refund_type: str, refundable: int) -> int:
+    if refund_type not in MONEY_TYPES:
+        # Strictly None or the integer 0: False and 0.0 compare equal to 0 but are not amounts.
+        if amount_fen is not None and (type(amount_fen) is not int or amount_fen != 0):
+            raise ValidationFailed("An exchange or repair has no refund amount.", code="amount_not_allowed")
+        return 0
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        raise ValidationFailed("amount_fen must be a whole number of fen.", code="invalid_amount")
+    if amount_fen <= 0:
+        raise ValidationFailed("The refund amount must be more than zero.", code="invalid_amount")
+    if amount_fen > refundable:
+        raise ValidationFailed(
+            f"The refund amount {amount_fen} fen is more than the {refundable} fen still refundable.",
+            code="amount_exceeds_refundable",
+            details={"refundable_fen": refundable},
+        )
+    return amount_fen
+
+
+def after_sales_deadline(item: OrderItem, policies: PolicySnapshot) -> datetime | None:
+    """Last moment to apply: the window runs from trade success (per-product override up to 180 days)."""
+    succeeded = item.order.succeeded_at
+    if succeeded is None:
+        return None
+    days = item.product.after_sales_days or policies.int("refund.after_sales_window")
+    return succeeded + timedelta(days=days)
+
+
+def seven_day_deadline(signed_at: datetime, policies: PolicySnapshot) -> datetime:
+    """The 7 days start the day after signing (Beijing dates): the window ends at the end of day 7."""
+    signed_day = to_beijing(signed_at).date()
+    last_day = signed_day + timedelta(days=policies.int("refund.seven_day_window"))
+    return datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=to_beijing(signed_at).tzinfo)
+
+
+def next_deadline(refund: RefundRequest, policies: PolicySnapshot) -> tuple[datetime | None, str]:
+    """The automatic deadline of the refund's current state and what happens then (RULES.md section 2). Each
+    action is a timeout step the model declares from that state (tests/services/test_refund_bulk_steps.py)."""
+    state = refund.state
+    if state == RefundState.WAIT_SELLER_AGREE:
+        since = refund.modified_at or refund.created_at
+        pays = refund.refund_type == RefundType.REFUND_ONLY
+        if refund.damage_guarantee:
+            delay = policies.duration("refund.damage_merchant_silent")
+        elif pays:
+            key = "refund.shipped_refund_only_silent" if refund.order_shipped else "refund.unshipped_merchant_silent"
+            delay = policies.duration(key)
+        else:
+            delay = policies.duration("refund.return_merchant_silent")
+        return since + delay, DueAction.PAY if pays else DueAction.AGREE
+    if state == RefundState.WAIT_BUYER_RETURN and refund.agreed_at is not None:
+        return refund.agreed_at + policies.duration("refund.buyer_ship_return"), DueAction.CLOSE_NOT_SHIPPED
+    if state == RefundState.WAIT_SELLER_CONFIRM and refund.return_shipped_at is not None:
+        due = refund.return_shipped_at + policies.duration("refund.merchant_confirm_receipt")
+        if refund.return_signed_at is not None:
+            due = min(due, refund.return_signed_at + policies.duration("refund.merchant_confirm_after_signed"))
+        action = DueAction.PAY if refund.refund_type == RefundType.RETURN_AND_REFUND else DueAction.RECEIVED
+        return due, action
+    if state == RefundState.SELLER_REFUSED and refund.refused_at is not None:
+        if refund.intervention_requested_at is not None or refund.express_claim_pending():
+            return None, DueAction.NONE
+        return refund.refused_at + policies.duration("refund.refused_buyer_silent"), DueAction.CLOSE_REFUSED
+    return None, DueAction.NONE
+
+
+def reschedule(refund: RefundRequest, policies: PolicySnapshot) -> None:
+    refund.due_at, refund.due_action = next_deadline(refund, policies)
+
+
+def pay(refund: RefundRequest, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> None:
+    """Post the refund's money (once, by key) and settle an advance."""
+    refund_paid(RefundRow.of(refund), at=at, actor=actor, policies=policies).write()
+    if refund.advance_state in ADVANCE_OUTSTANDING:
+        refund.settle_advance(by=actor, description="Advance recovered from the merchant")
+    elif refund.advance_state == AdvanceState.APPLIED:
+        refund.close_advance(by=actor, description="Refunded without an advance")
+
+
+def repayment_notice(refund: RefundRequest, *, now: datetime, policies: PolicySnapshot) -> None:
+    """The buyer holds an advance the merchant's refusal of the goods does not owe them: tell them to repay it."""
+    refund.repayment_notice_at = now
+    refund.repayment_due_at = now + policies.duration("refund.advance_repay_window")
+    notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=refund.pk)
