@@ -62,8 +62,9 @@ class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @extend_schema(
         summary="Send evidence (举证): text and files",
         description=(
-            "Accepted within the 3-day evidence window; after it, the merchant while its 24 hours to answer the "
-            "buyer's first evidence run, and either party until the due time of a staff request addressed to it. "
+            "Accepted within the evidence window (policy `intervention.evidence_window`, 3 days by default); after "
+            "it, the merchant while its time to answer the buyer's first evidence runs (`intervention.merchant_answer`"
+            ", 24 hours by default), and either party until the due time of a staff request addressed to it. "
             "Otherwise `evidence_window_closed`. One bad file refuses the whole call (`evidence_type_refused`, "
             "`evidence_too_large`, `evidence_image_too_large`...); nothing is stored then."
         ),
@@ -110,7 +111,8 @@ class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @extend_schema(
         summary="Appeal the judgment (申诉) with new reasons and evidence",
         description=(
-            "Within 7 days of the judgment (`appeal_window_closed` after); a mediation agreement is final "
+            "Within the appeal window after the judgment (policy `intervention.appeal_window`, 7 days by default; "
+            "`appeal_window_closed` after); a mediation agreement is final "
             "(`agreement_final`). A senior reviewer who did not judge the case decides; the review is final."
         ),
         request={"multipart/form-data": InterventionAppealSerializer},
@@ -168,9 +170,10 @@ class BuyerInterventionViewSet(InterventionCaseActions):
         description=(
             "Name the refused refund (`refund`) or, for a listed ground without a refund, the order item "
             "(`order_item`). Sent as JSON, or as multipart/form-data with evidence files. Refusals: "
-            "`refund_not_refused` (the merchant has not refused), `virtual_goods_wait` (virtual goods: 3 days after "
-            "the refund request), `ground_mismatch`, `intervention_exists`, `refund_not_found`, "
-            "`order_item_not_found`, `subject_required`, `evidence_type_refused`..."
+            "`refund_not_refused` (the merchant has not refused), `virtual_goods_wait` (virtual goods: a wait after "
+            "the refund request, policy `intervention.virtual_goods_wait`), `ground_mismatch`, "
+            "`intervention_exists`, `refund_not_found`, `order_item_not_found`, `subject_required`, "
+            "`evidence_type_refused`..."
         ),
         request={
             "application/json": BuyerInterventionOpenSerializer,

@@ -46,7 +46,10 @@ class BuyerRefundApplySerializer(serializers.Serializer):
     amount_fen = _amount_field(required=False, allow_null=True)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     damage_guarantee = serializers.BooleanField(
-        required=False, default=False, help_text="Claim the damage return guarantee (破损包退), within 72 h of signing."
+        required=False,
+        default=False,
+        help_text="Claim the damage return guarantee (破损包退), within the damage claim window after signing "
+        "(policy `refund.damage_claim_window`, 72 hours by default).",
     )
 
 

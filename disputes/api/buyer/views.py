@@ -70,7 +70,8 @@ class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         summary="Raise a help request",
         description=(
             "Raises a one-click help request on one of the caller's order items. The buyer may cancel "
-            "within the cancel window (10 s by default); then it is dispatched to the merchant or its provider."
+            "within the cancel window (policy `help.cancel_window`, 10 s by default); then it is dispatched to the "
+            "merchant or its provider."
         ),
         request=BuyerHelpRequestCreateSerializer,
         responses={201: BuyerHelpRequestDetailSerializer, **error_responses(400, 401, 403, 404, 422)},

@@ -111,7 +111,8 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         tags=TAGS,
         summary="Refuse the request, with a reason and evidence",
         description=(
-            "The buyer then has 7 days (by default) to modify the request or ask for intervention. One bad file "
+            "The buyer then has the policy's time (`refund.refused_buyer_silent`, 7 days by default) to modify the "
+            "request or ask for intervention. One bad file "
             "refuses the whole call (e.g. `evidence_type_refused`); nothing is stored then."
         ),
         request={"multipart/form-data": MerchantRefundRefuseSerializer},

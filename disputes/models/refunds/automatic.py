@@ -78,10 +78,10 @@ class TimeoutSteps:
         },
     )
     def timeout_close_not_shipped(
-        self, *, at: datetime, by: Actor | None = None, description: str | None = None
+        self, *, at: datetime, reason: str, by: Actor | None = None, description: str | None = None
     ) -> None:
         self.closed_at = at
-        self.close_reason = "Buyer did not ship the return in time: closed"
+        self.close_reason = reason[:200]
 
     @fsm_log_by
     @fsm_log_description
@@ -95,9 +95,11 @@ class TimeoutSteps:
             "description": "Buyer neither modified nor asked for intervention: closed",
         },
     )
-    def timeout_close_refused(self, *, at: datetime, by: Actor | None = None, description: str | None = None) -> None:
+    def timeout_close_refused(
+        self, *, at: datetime, reason: str, by: Actor | None = None, description: str | None = None
+    ) -> None:
         self.closed_at = at
-        self.close_reason = "Buyer neither modified nor asked for intervention: closed"
+        self.close_reason = reason[:200]
 
     @fsm_log_by
     @fsm_log_description

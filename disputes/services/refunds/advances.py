@@ -18,7 +18,8 @@ from disputes.services.steps import require_allowed, require_step
 
 
 def refund_return_signed(*, actor: Actor, refund_id: int, signed_at: datetime | None = None) -> RefundRequest:
-    """Logistics show the return signed for: the merchant now has 3 days (not 10) to confirm."""
+    """Logistics show the return signed for: the merchant's time to confirm shortens (policies
+    refund.merchant_confirm_after_signed and refund.merchant_confirm_receipt, whichever ends first)."""
     with transaction.atomic():
         refund = lock_refund(refund_id)
         require_allowed(refund, "return_signed", actor)

@@ -146,9 +146,14 @@ def _check_seven_day(item: OrderItem, *, refund_type: str, now: datetime, polici
             "You confirmed at purchase that this item has no 7-day no-reason return.", code="seven_day_excluded"
         )
     if item.order.signed_at is None:
-        raise RefundNotAllowed("The 7 days start after the goods are signed for.", code="seven_day_not_signed")
+        raise RefundNotAllowed(
+            "The no-reason return period starts after the goods are signed for.", code="seven_day_not_signed"
+        )
     if now >= seven_day_deadline(item.order.signed_at, policies):
-        raise RefundNotAllowed("The 7-day no-reason return period has ended.", code="seven_day_window_passed")
+        raise RefundNotAllowed(
+            f"The no-reason return period ({policies.describe('refund.seven_day_window')} after signing) has ended.",
+            code="seven_day_window_passed",
+        )
 
 
 def _check_damage_claim(
@@ -161,7 +166,8 @@ def _check_damage_claim(
     signed = item.order.signed_at
     if signed is None or now > signed + policies.duration("refund.damage_claim_window"):
         raise RefundNotAllowed(
-            "Damage claims are accepted within 72 hours of signing.", code="damage_claim_window_passed"
+            f"Damage claims are accepted within {policies.describe('refund.damage_claim_window')} of signing.",
+            code="damage_claim_window_passed",
         )
 
 

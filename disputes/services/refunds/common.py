@@ -24,7 +24,7 @@ from disputes.notifications import notify_after_commit
 from disputes.policies import PolicySnapshot
 from disputes.selectors.refunds import refundable_fen
 from disputes.services.inputs import clean_text
-from disputes.services.refunds.money import ADVANCE_OUTSTANDING, RefundRow, refund_paid
+from disputes.services.refunds.money import ADVANCE_OUTSTANDING, RefundRow, Written, refund_paid
 from disputes.services.steps import lock, who_takes
 from disputes.sla import to_beijing
 
@@ -160,13 +160,14 @@ def reschedule(refund: RefundRequest, policies: PolicySnapshot) -> None:
     refund.due_at, refund.due_action = next_deadline(refund, policies)
 
 
-def pay(refund: RefundRequest, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> None:
-    """Post the refund's money (once, by key) and settle an advance."""
-    refund_paid(RefundRow.of(refund), at=at, actor=actor, policies=policies).write()
+def pay(refund: RefundRequest, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> Written:
+    """Post the refund's money (once, by key) and settle an advance. Returns what was written to each ledger."""
+    written = refund_paid(RefundRow.of(refund), at=at, actor=actor, policies=policies).write()
     if refund.advance_state in ADVANCE_OUTSTANDING:
         refund.settle_advance(by=actor, description="Advance recovered from the merchant")
     elif refund.advance_state == AdvanceState.APPLIED:
         refund.close_advance(by=actor, description="Refunded without an advance")
+    return written
 
 
 def repayment_notice(refund: RefundRequest, *, now: datetime, policies: PolicySnapshot) -> None:

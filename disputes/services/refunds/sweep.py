@@ -17,6 +17,7 @@ from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequ
 from disputes.models.steps import declared, sources_of, steps_by, target_of
 from disputes.notifications import notify_many_after_commit
 from disputes.policies import PolicySnapshot
+from disputes.services.refunds.common import pay, repayment_notice, reschedule
 from disputes.services.refunds.money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
 from disputes.sql.bulk import in_ids, insert_transitions
 
@@ -228,6 +229,44 @@ def _sweep_due(
             len(unfit),
             ", ".join(f"RF-{pk}" for pk in sorted(unfit)[:50]),
         )
+
+
+def refund_apply_timeout(*, refund_id: int, now: datetime, actor: Actor, policies: PolicySnapshot) -> RefundSweepResult:
+    """The one-by-one twin of the bulk path: take the declared timeout step of one refund whose deadline has
+    passed, with what follows from it (the money paid and the advance settled, an advance's repayment notice, the
+    next deadline). Counts nothing when nothing was due or the step does not fit the state (left for staff, as
+    in bulk). The reference for the set-based path, which the sweep runs: tests/services/test_refund_bulk_steps.py
+    proves the two agree on every state."""
+    done = RefundSweepResult()
+    with transaction.atomic():
+        refund = RefundRequest.objects.select_for_update().filter(pk=refund_id, due_at__lte=now).first()
+        timeout = TIMEOUTS.get(refund.due_action) if refund is not None else None
+        if refund is None or refund.due_at is None or timeout is None or refund.state not in timeout.sources:
+            return done
+        due, action, step = refund.due_at, refund.due_action, getattr(refund, timeout.step)
+        said = {"by": actor, "description": timeout.description}
+        if action == DueAction.PAY:
+            step(at=due, **said)
+            done.credits = pay(refund, at=due, actor=actor, policies=policies).merchant
+            done.paid = 1
+        elif action == DueAction.AGREE:
+            step(at=now, address=refund.merchant.full_return_address[:300], **said)
+            done.agreed = 1
+        elif action in (DueAction.CLOSE_NOT_SHIPPED, DueAction.CLOSE_REFUSED):
+            step(at=due, reason=timeout.description, **said)
+            if refund.advance_state == AdvanceState.APPLIED:
+                refund.close_advance(by=actor, description="Closed without an advance")
+            elif refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS:
+                # The merchant's refusal of the goods stands: the buyer owes the advance.
+                repayment_notice(refund, now=now, policies=policies)
+                done.notices = 1
+            done.closed = 1
+        else:
+            step(at=due, **said)
+            done.received = 1
+        reschedule(refund, policies)
+        refund.save()
+    return done
 
 
 def _sweep_repayments(*, now: datetime, batch_size: int, result: RefundSweepResult) -> None:
