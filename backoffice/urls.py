@@ -8,8 +8,10 @@ from django.views.generic import RedirectView
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Up, and the database answers."""
+    connection.ensure_connection()
+    if not connection.is_usable():
+        return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
 
 
