@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import time, timedelta
 
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from disputes.errors import DomainError
 from disputes.models.policies import Policy, PolicyUnit
@@ -16,16 +16,15 @@ _DURATION_UNITS = {
 }
 
 
-# How a value reads in a message, by unit (singular, plural); "%(n)d" is the value.
+# How a value reads in a message, by unit, pluralised by the value ("n").
 _UNIT_WORDS = {
-    PolicyUnit.SECONDS: ("%(n)d second", "%(n)d seconds"),
-    PolicyUnit.MINUTES: ("%(n)d minute", "%(n)d minutes"),
-    PolicyUnit.HOURS: ("%(n)d hour", "%(n)d hours"),
-    PolicyUnit.DAYS: ("%(n)d day", "%(n)d days"),
-    PolicyUnit.WORKING_DAYS: ("%(n)d working day", "%(n)d working days"),
-    PolicyUnit.POINTS: ("%(n)d point", "%(n)d points"),
-    PolicyUnit.FEN: ("%(n)d fen", "%(n)d fen"),
-    PolicyUnit.PERCENT: ("%(n)d%%", "%(n)d%%"),
+    PolicyUnit.SECONDS: ngettext_lazy("%(n)d second", "%(n)d seconds", "n"),
+    PolicyUnit.MINUTES: ngettext_lazy("%(n)d minute", "%(n)d minutes", "n"),
+    PolicyUnit.HOURS: ngettext_lazy("%(n)d hour", "%(n)d hours", "n"),
+    PolicyUnit.DAYS: ngettext_lazy("%(n)d day", "%(n)d days", "n"),
+    PolicyUnit.WORKING_DAYS: ngettext_lazy("%(n)d working day", "%(n)d working days", "n"),
+    PolicyUnit.POINTS: ngettext_lazy("%(n)d point", "%(n)d points", "n"),
+    PolicyUnit.FEN: ngettext_lazy("%(n)d fen", "%(n)d fen", "n"),
 }
 
 
@@ -61,7 +60,7 @@ class PolicySnapshot:
         words = _UNIT_WORDS.get(unit)
         if words is None:
             return f"{value} {unit}"
-        return ngettext(words[0], words[1], value) % {"n": value}
+        return str(words % {"n": value})
 
     def clock(self, key: str) -> time:
         unit, value = self._get(key)

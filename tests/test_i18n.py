@@ -148,7 +148,7 @@ def _unquote(chunk: str) -> str:
 
 def read_po(path: Path) -> list[dict]:
     """Entries of a .po file (obsolete `#~` entries dropped): flags, msgid, msgstr, and `key`, the msgid as
-    gettext stores it (``context\x04msgid`` for an entry with a msgctxt)."""
+    gettext stores it (``context\x04msgid`` for an entry with a msgctxt, ``(msgid, 0)`` for a plural one)."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
@@ -156,10 +156,12 @@ def read_po(path: Path) -> list[dict]:
             continue
         flags = " ".join(line for line in lines if line.startswith("#,"))
         body = "\n".join(line for line in lines if not line.startswith("#"))
-        msgid = _unquote(re.search(r"^msgid (.*?)(?=^msgstr )", body, re.S | re.M).group(1))
-        msgstr = re.search(r"^msgstr (.*)", body, re.S | re.M).group(1)
+        msgid = _unquote(re.search(r"^msgid (.*?)(?=^(?:msgid_plural|msgstr))", body, re.S | re.M).group(1))
+        msgstr = re.search(r"^msgstr(?:\[0\])? (.*)", body, re.S | re.M).group(1)
         context = re.search(r"^msgctxt (.*?)(?=^msgid )", body, re.S | re.M)
         key = f"{_unquote(context.group(1))}\x04{msgid}" if context else msgid
+        if re.search(r"^msgid_plural ", body, re.M):
+            key = (key, 0)  # gettext keeps a plural entry's one Chinese form under (msgid, 0)
         entries.append({"flags": flags, "msgid": msgid, "msgstr": _unquote(msgstr), "key": key})
     return entries
 
