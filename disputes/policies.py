@@ -17,7 +17,7 @@ _DURATION_UNITS = {
 
 
 # How a value reads in a message, by unit (singular, plural); "%(n)d" is the value.
-_UNIT_WORDS = {
+_UNIT_WORDS: dict[str, tuple[str, str]] = {
     PolicyUnit.SECONDS: ("%(n)d second", "%(n)d seconds"),
     PolicyUnit.MINUTES: ("%(n)d minute", "%(n)d minutes"),
     PolicyUnit.HOURS: ("%(n)d hour", "%(n)d hours"),

@@ -10,6 +10,7 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ DUE_SOON = timedelta(hours=1)
 REPAYMENT_SOON = timedelta(days=1)
 
 # What the scheduler does when due_at passes, as the badge says it: "pays in 3h", "closes in 2d".
-_DUE_VERBS = {
+_DUE_VERBS: dict[str, Promise] = {
     DueAction.PAY: _("pays"),
     DueAction.AGREE: _("agrees"),
     DueAction.CLOSE_NOT_SHIPPED: _("closes"),

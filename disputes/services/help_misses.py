@@ -139,7 +139,7 @@ def _penalty_entries(
     )
 
 
-_CLAIM_STATUS = {
+_CLAIM_STATUS: dict[str | None, str] = {
     ClaimStatus.PENDING: str(ViolationStatus.HELD),
     ClaimStatus.APPROVED: str(ViolationStatus.EXEMPTED),
     None: str(ViolationStatus.NOT_COUNTED),

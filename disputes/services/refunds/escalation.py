@@ -12,7 +12,7 @@ from disputes.services.refunds.common import lock_refund, not_found
 from disputes.services.steps import audit
 
 # The intervention ground (客服介入 grounds, RULES.md section 4) a buyer's request is filed under, by refund reason.
-REASON_GROUNDS = {
+REASON_GROUNDS: dict[str, Ground] = {
     RefundReason.QUALITY: Ground.QUALITY,
     RefundReason.DAMAGED: Ground.LOGISTICS_DAMAGED,
     RefundReason.NOT_AS_DESCRIBED: Ground.FALSE_ADVERTISING,
