@@ -77,8 +77,8 @@ class ExpressClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("verify",),
             form=ReasonForm,
-            call=lambda request, obj, data: refund_express_decide(
-                actor=request.user, claim_id=obj.pk, verified=True, reason=data["reason"]
+            call=lambda actor, obj, data: refund_express_decide(
+                actor=actor, claim_id=obj.pk, verified=True, reason=data["reason"]
             ),
             success=_("Claim verified: return agreed on the merchant's behalf."),
             intro=lambda obj: obj.description,
@@ -91,8 +91,8 @@ class ExpressClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("reject",),
             form=ReasonForm,
-            call=lambda request, obj, data: refund_express_decide(
-                actor=request.user, claim_id=obj.pk, verified=False, reason=data["reason"]
+            call=lambda actor, obj, data: refund_express_decide(
+                actor=actor, claim_id=obj.pk, verified=False, reason=data["reason"]
             ),
             success=_("Claim rejected: the refusal stands."),
             intro=lambda obj: obj.description,

@@ -88,8 +88,8 @@ class ForceMajeureClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Force majeure accepted: the penalty for this deadline is voided."),
             steps=("approve",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_force_majeure_decide(
-                actor=request.user, claim_id=obj.pk, approve=True, reason=data["reason"]
+            call=lambda actor, obj, data: help_force_majeure_decide(
+                actor=actor, claim_id=obj.pk, approve=True, reason=data["reason"]
             ),
             success=_("Claim approved: the penalty is voided."),
             intro=lambda obj: obj.note,
@@ -100,8 +100,8 @@ class ForceMajeureClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Force majeure refused: the penalty is credited to the buyer, dated at the miss."),
             steps=("reject",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_force_majeure_decide(
-                actor=request.user, claim_id=obj.pk, approve=False, reason=data["reason"]
+            call=lambda actor, obj, data: help_force_majeure_decide(
+                actor=actor, claim_id=obj.pk, approve=False, reason=data["reason"]
             ),
             success=_("Claim rejected: the penalty is credited if the deadline was missed."),
             intro=lambda obj: obj.note,

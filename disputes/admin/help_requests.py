@@ -208,8 +208,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Record a solution the merchant or provider gave by phone; stops the 1-hour clock."),
             steps=("give_solution",),
             form=SolutionForm,
-            call=lambda request, obj, data: help_request_give_solution(
-                actor=request.user, request_id=obj.pk, text=data["text"], appointment_at=data["appointment_at"]
+            call=lambda actor, obj, data: help_request_give_solution(
+                actor=actor, request_id=obj.pk, text=data["text"], appointment_at=data["appointment_at"]
             ),
             success=_("Solution recorded."),
         ),
@@ -221,9 +221,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("mark_resolved",),
             form=ResolutionForm,
-            call=lambda request, obj, data: help_request_mark_resolved(
-                actor=request.user, request_id=obj.pk, note=data["note"]
-            ),
+            call=lambda actor, obj, data: help_request_mark_resolved(actor=actor, request_id=obj.pk, note=data["note"]),
             success=_("Marked resolved; the buyer is asked to confirm."),
         ),
         Button(
@@ -232,8 +230,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The buyer's objection is rejected: the problem was resolved. Final."),
             steps=("uphold_resolution",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_request_rule_objection(
-                actor=request.user, request_id=obj.pk, resolved=True, reason=data["reason"]
+            call=lambda actor, obj, data: help_request_rule_objection(
+                actor=actor, request_id=obj.pk, resolved=True, reason=data["reason"]
             ),
             success=_("Ruled resolved: the request is closed as resolved."),
             intro=lambda obj: obj.objection_text,
@@ -244,8 +242,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The buyer's objection is upheld: the request reopens and its 48-hour clock runs again."),
             steps=("reopen",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_request_rule_objection(
-                actor=request.user, request_id=obj.pk, resolved=False, reason=data["reason"]
+            call=lambda actor, obj, data: help_request_rule_objection(
+                actor=actor, request_id=obj.pk, resolved=False, reason=data["reason"]
             ),
             success=_("Ruled not resolved: the request is reopened."),
             intro=lambda obj: obj.objection_text,
@@ -256,9 +254,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Close a request that needs no more work, e.g. the buyer withdrew by phone."),
             steps=("close",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_request_close(
-                actor=request.user, request_id=obj.pk, reason=data["reason"]
-            ),
+            call=lambda actor, obj, data: help_request_close(actor=actor, request_id=obj.pk, reason=data["reason"]),
             success=_("Request closed."),
         ),
         Button(
@@ -267,8 +263,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Record the 48-hour follow-up call with the buyer; the request leaves the follow-up queue."),
             steps=("record_followup",),
             form=NoteForm,
-            call=lambda request, obj, data: help_request_record_followup(
-                actor=request.user, request_id=obj.pk, note=data["note"]
+            call=lambda actor, obj, data: help_request_record_followup(
+                actor=actor, request_id=obj.pk, note=data["note"]
             ),
             success=_("Follow-up recorded."),
         ),

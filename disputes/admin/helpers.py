@@ -1,10 +1,12 @@
-"""Shared admin pieces: formatting, read-only admins and inlines, short forms and their frame, evidence files."""
+"""Shared admin pieces: the acting staff user, formatting, read-only admins and inlines, short forms and their
+frame, evidence files."""
 
 from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -15,11 +17,21 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from disputes.actors import Actor
 from disputes.evidence import ALLOWED_TYPES
 
 ACTION_FORM_TEMPLATE = "admin/disputes/service_action_form.html"
 READONLY_INLINE_TEMPLATE = "admin/disputes/edit_inline/readonly_tabular.html"
 MAX_TEXT = 2000
+
+
+def staff_user(request: HttpRequest) -> Actor:
+    """The signed-in staff user acting through an admin request: the admin site serves no one else, so anything
+    but a User here is refused as the admin would refuse it."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 # Formatting -------------------------------------------------------------------------------------------------

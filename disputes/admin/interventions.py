@@ -20,6 +20,7 @@ from disputes.admin.helpers import (
     admin_change_url,
     admin_changelist_url,
     render_action_form,
+    staff_user,
 )
 from disputes.admin.history import StateLogInline
 from disputes.admin.intervention_buttons import CASE_BUTTONS
@@ -184,7 +185,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         return columns
 
     def get_changelist_actions(self, request: HttpRequest) -> list[str]:
-        return ["file_case"] if request.user.has_perm(WORK) else []
+        return ["file_case"] if staff_user(request).has_perm(WORK) else []
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: Intervention) -> str:
@@ -231,7 +232,8 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     )
     def file_case(self, request: HttpRequest, queryset: QuerySet[Intervention]) -> HttpResponse:
         back_url = admin_changelist_url(Intervention)
-        if not request.user.has_perm(WORK):
+        actor = staff_user(request)
+        if not actor.has_perm(WORK):
             messages.error(request, gettext("You do not have permission to do this."))
             return HttpResponseRedirect(back_url)
         if request.method == "POST":
@@ -240,7 +242,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
                 data = form.cleaned_data
                 try:
                     case = intervention_open(
-                        actor=request.user,
+                        actor=actor,
                         ground=data["ground"],
                         claim=data["claim"],
                         order_item_id=data["order_item_id"],

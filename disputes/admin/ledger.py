@@ -18,6 +18,7 @@ from disputes.admin.helpers import (
     admin_change_url,
     admin_changelist_url,
     render_action_form,
+    staff_user,
 )
 from disputes.errors import DomainError
 from disputes.models import BuyerPointsEntry, EntryKind, LedgerEntry, MerchantAccountEntry, PlatformAdvanceEntry
@@ -120,7 +121,7 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         amount=data["amount"],
                         kind=EntryKind.ADJUSTMENT,
                         idempotency_key=f"admin-adjustment:{self.model._meta.model_name}:{data['token']}",
-                        actor=request.user,
+                        actor=staff_user(request),
                         memo=data["memo"],
                         **account,
                     )

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_change_url
+from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_change_url, staff_user
 from disputes.errors import DomainError
 from disputes.models import Policy, PolicyChange
 from disputes.services.policies import policy_update
@@ -90,7 +90,7 @@ class PolicyAdmin(admin.ModelAdmin):
             return
         try:
             policy_update(
-                actor=request.user,
+                actor=staff_user(request),
                 policy_id=obj.pk,
                 value=form.cleaned_data["value"],
                 reason=form.cleaned_data["reason"],
