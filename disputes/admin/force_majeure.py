@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
@@ -165,7 +165,7 @@ class ForceMajeureEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         return [download, *super().get_urls()]
 
-    def download_view(self, request: HttpRequest, evidence_id: int) -> HttpResponse:
+    def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
         """Stream one evidence file to staff who may view evidence, always as a download."""
         evidence = get_object_or_404(ForceMajeureEvidence, pk=evidence_id)
         if not self.has_view_permission(request, evidence):

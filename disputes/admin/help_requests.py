@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -135,7 +135,16 @@ class ResolutionForm(forms.Form):
 
 class ViolationInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Violation
-    fields = ("kind", "deadline", "status", "occurred_at", "compensation_points", "penalty_basis", "score_points")
+    # Of any length: CaseViolationInline shows other columns.
+    fields: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "deadline",
+        "status",
+        "occurred_at",
+        "compensation_points",
+        "penalty_basis",
+        "score_points",
+    )
     readonly_fields = fields
     show_change_link = True
 

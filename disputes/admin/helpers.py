@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -130,7 +130,7 @@ class ReadOnlyInlineMixin:
     """An inline that shows rows and never adds, edits or deletes them."""
 
     extra = 0
-    max_num = 0
+    max_num: int | None = 0  # as InlineModelAdmin declares it
     can_delete = False
     template = READONLY_INLINE_TEMPLATE
 
@@ -204,7 +204,7 @@ def evidence_file_response(
     *,
     file_field: str = "file",
     inline: bool = False,
-) -> HttpResponse:
+) -> FileResponse:
     """Stream one stored evidence file to staff who may view `evidence` in `model_admin`.
 
     A download by default; with `inline`, a checked raster image is shown in place (thumbnails),

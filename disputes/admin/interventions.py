@@ -201,13 +201,14 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
     @admin.display(description=_("refund request"))
     def refund_link(self, obj: Intervention) -> str:
-        if obj.refund_id is None:
+        refund = obj.refund
+        if refund is None:
             return "-"
         return format_html(
             '<a href="{}">{}</a> ({})',
-            admin_change_url(RefundRequest, obj.refund_id),
-            obj.refund.number,
-            obj.refund.get_state_display(),
+            admin_change_url(RefundRequest, refund.pk),
+            refund.number,
+            refund.get_state_display(),
         )
 
     @admin.display(description=_("decision deadline"))

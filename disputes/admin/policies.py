@@ -30,7 +30,8 @@ class PolicyForm(forms.ModelForm):
         fields = ("value",)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "value" in self.changed_data and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why the value changes."))
         return data

@@ -69,8 +69,8 @@ def flag_badges(refund: RefundRequest, *, now: datetime, express_pending: bool) 
         badges.append(badge("green", gettext("express")))
     if refund.intervention_requested_at is not None and refund.state in LIVE_REFUND_STATES:
         badges.append(badge("amber", gettext("intervention requested")))
-    if refund.repayment_owed:
-        due = refund.repayment_due_at
+    due = refund.repayment_due_at
+    if refund.repayment_owed and due is not None:  # repayment_owed means a due date is set
         title = f"{timezone.localtime(due):%Y-%m-%d %H:%M}"
         if due < now:
             text = gettext("repayment overdue %(duration)s") % {"duration": format_duration(now - due)}
