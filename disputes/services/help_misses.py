@@ -29,7 +29,7 @@ from disputes.models import (
 from disputes.models.help_requests import DUE_FIELD, deadline_due_by
 from disputes.penalties import resolution_penalty, solution_penalty
 from disputes.policies import PolicySnapshot
-from disputes.services.ledger import ledger_post, ledger_post_many
+from disputes.services.ledger import Posting, ledger_post, ledger_post_many
 
 ENTRY_KIND = {
     DeadlineKind.SOLUTION: EntryKind.HELP_SOLUTION_PENALTY,
@@ -287,7 +287,7 @@ def release_held_penalty(*, request: HelpRequest, deadline: str, approve: bool, 
     else:
         key = penalty_key(request.pk, deadline)
         memo = f"HR-{request.pk} force majeure rejected: penalty credited"
-        common = {
+        common: Posting = {
             "kind": ENTRY_KIND[DeadlineKind(deadline)],
             "idempotency_key": key,
             "actor": actor,
