@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
+from disputes.errors import InvalidTransition
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -162,6 +163,7 @@ class MissRules:
         key = (service_kind, item_price_fen, in_time, claim)
         decision = self._memo.get(key)
         if decision is None:
+            basis: str
             if self.deadline == DeadlineKind.SOLUTION:
                 points, basis = solution_penalty(self.policies), PenaltyBasis.FIXED
             else:
@@ -261,6 +263,8 @@ def record_misses_for(request: HelpRequest, *, now: datetime) -> None:
 
 def _row(request: HelpRequest, *, deadline: str) -> MissRow:
     due_at = request.solution_due_at if deadline == DeadlineKind.SOLUTION else request.resolution_due_at
+    if due_at is None:  # due_misses found this deadline passed, so it is set
+        raise InvalidTransition(f"HR-{request.pk} has no {deadline} deadline to miss.", code="no_deadline")
     return MissRow(
         id=request.pk,
         buyer_id=request.buyer_id,
