@@ -135,7 +135,7 @@ class ForceMajeureClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
     @admin.display(description=_("evidence files"), ordering="evidence_total")
     def evidence_count(self, obj: ForceMajeureClaim) -> int:
-        return obj.evidence_total  # type: ignore[attr-defined]
+        return obj.evidence_total  # type: ignore[attr-defined]  # get_queryset annotates it
 
 
 @admin.register(ForceMajeureEvidence)

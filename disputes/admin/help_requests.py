@@ -298,7 +298,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         clock = getattr(request, "_help_queue_clock", None)
         if clock is None:
             clock = _Clock(now=timezone.now(), window=at_risk_window())
-            request._help_queue_clock = clock  # type: ignore[attr-defined]
+            request._help_queue_clock = clock  # type: ignore[attr-defined]  # per-request cache
         return clock
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
@@ -318,7 +318,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             return breach_badges(obj, now=clock.now)
 
         columns = (*self.base_list_display, next_deadline_column, breaches_column)
-        request._help_queue_columns = columns  # type: ignore[attr-defined]
+        request._help_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
     @admin.display(description=_("number"), ordering="pk")

@@ -2,7 +2,7 @@
 frame, evidence files."""
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -104,7 +104,14 @@ def all_field_names(model: type[models.Model]) -> list[str]:
     return [f.name for f in [*opts.concrete_fields, *opts.many_to_many] if not f.auto_created or f.primary_key]
 
 
-class ReadOnlyAdminMixin:
+if TYPE_CHECKING:
+    # The checker sees the mixin as the ModelAdmin it is mixed into (its super() calls and self.model).
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
+
+
+class ReadOnlyAdminMixin(_ModelAdminBase):
     """An admin where records are written only by services: no add, change or delete, every field read-only."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -117,11 +124,11 @@ class ReadOnlyAdminMixin:
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        declared = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
-        return declared + [name for name in all_field_names(self.model) if name not in declared]  # type: ignore[attr-defined]
+        declared = list(super().get_readonly_fields(request, obj))
+        return declared + [name for name in all_field_names(self.model) if name not in declared]
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
+        actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 

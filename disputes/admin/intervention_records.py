@@ -125,7 +125,7 @@ class JudgmentInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     @admin.display(description=_("superseded"), boolean=True)
     def superseded(self, obj: Judgment) -> bool:
-        return obj.is_superseded  # type: ignore[attr-defined]
+        return obj.is_superseded  # type: ignore[attr-defined]  # get_queryset annotates it
 
     @admin.display(description=_("violation recorded"))
     def violation(self, obj: Judgment) -> str:
@@ -304,7 +304,7 @@ class JudgmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("superseded"), boolean=True)
     def superseded(self, obj: Judgment) -> bool:
-        return obj.is_superseded  # type: ignore[attr-defined]
+        return obj.is_superseded  # type: ignore[attr-defined]  # get_queryset annotates it
 
     @admin.display(description=_("violation recorded"), ordering="violation_kind")
     def violation(self, obj: Judgment) -> str:

@@ -162,7 +162,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         clock = getattr(request, "_intervention_clock", None)
         if clock is None:
             clock = _Clock(now=timezone.now(), window=at_risk_window())
-            request._intervention_clock = clock  # type: ignore[attr-defined]
+            request._intervention_clock = clock  # type: ignore[attr-defined]  # per-request cache
         return clock
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
@@ -181,7 +181,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             return evidence_badge(obj, now=clock.now, window=clock.window)
 
         columns = (*self.base_list_display, decision_column, evidence_column)
-        request._intervention_columns = columns  # type: ignore[attr-defined]
+        request._intervention_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
     def get_changelist_actions(self, request: HttpRequest) -> list[str]:

@@ -97,7 +97,7 @@ class PolicyAdmin(admin.ModelAdmin):
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
-            request._policy_update_error = exc.message  # type: ignore[attr-defined]
+            request._policy_update_error = exc.message  # type: ignore[attr-defined]  # read by response_change
 
     def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         if getattr(request, "_policy_update_error", None):

@@ -366,10 +366,10 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
         @admin.display(description=_("flags"))
         def flags_column(obj: RefundRequest) -> str:
-            return flag_badges(obj, now=clock.now, express_pending=obj.express_pending)  # type: ignore[attr-defined]
+            return flag_badges(obj, now=clock.now, express_pending=obj.express_pending)  # type: ignore[attr-defined]  # get_queryset annotates it
 
         columns = (*self.base_list_display, due_column, flags_column)
-        request._refund_queue_columns = columns  # type: ignore[attr-defined]
+        request._refund_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
     @admin.display(description=_("number"), ordering="pk")
