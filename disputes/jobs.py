@@ -12,7 +12,11 @@ from django.db import transaction
 
 def enqueue(task: str, /, *, countdown: float | None = None, **kwargs: Any) -> None:
     """Send the task named `task` with keyword arguments now (see enqueue_after_commit)."""
-    current_app.tasks[task].apply_async(kwargs=kwargs, countdown=countdown)
+    found = current_app.tasks[task]
+    if countdown is None:  # Celery's default: run as soon as a worker takes it
+        found.apply_async(kwargs=kwargs)
+    else:
+        found.apply_async(kwargs=kwargs, countdown=countdown)
 
 
 def enqueue_after_commit(task: str, /, *, countdown: float | None = None, **kwargs: Any) -> None:

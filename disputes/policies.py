@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import time, timedelta
+from typing import Any
 
 from django.utils.translation import ngettext_lazy
 
@@ -17,7 +18,7 @@ _DURATION_UNITS = {
 
 
 # How a value reads in a message, by unit, pluralised by the value ("n").
-_UNIT_WORDS = {
+_UNIT_WORDS: dict[str, Any] = {
     PolicyUnit.SECONDS: ngettext_lazy("%(n)d second", "%(n)d seconds", "n"),
     PolicyUnit.MINUTES: ngettext_lazy("%(n)d minute", "%(n)d minutes", "n"),
     PolicyUnit.HOURS: ngettext_lazy("%(n)d hour", "%(n)d hours", "n"),

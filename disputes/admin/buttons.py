@@ -7,46 +7,49 @@ its refusal is shown as an error message and nothing changes (its transaction ro
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django_fsm import has_transition_perm
 from django_object_actions import DjangoObjectActions
 from django_object_actions import action as object_action
 
 from disputes.actors import Actor
-from disputes.admin.helpers import admin_change_url, render_action_form
+from disputes.admin.helpers import admin_change_url, render_action_form, staff_user
 from disputes.errors import DomainError
 from disputes.models.steps import Who
 from disputes.services.steps import who_takes
 
-Text = str | Promise
+if TYPE_CHECKING:
+    # What the stubs call the lazy string gettext_lazy returns; at run time it is a Promise.
+    from django_stubs_ext import StrPromise
+else:
+    from django.utils.functional import Promise as StrPromise
+
+# A label or message: plain text, or a lazy translation (gettext_lazy) rendered in the active language.
+Text: TypeAlias = str | StrPromise
 
 
 @dataclass(frozen=True)
 class Button:
     """A change-page button: `steps` are transitions of the model (the button shows when any of them is available to
-    the user); `call(request, obj, data)` runs the service with the form's cleaned data. `also` is a further
-    declaration the button needs besides the step's own, e.g. assigning a new case to someone else."""
+    the user); `call(actor, obj, data)` runs the service as the signed-in staff user with the form's cleaned data.
+    `also` is a further declaration the button needs besides the step's own, e.g. assigning a new case to someone
+    else."""
 
     name: str
     label: Text
     description: Text
     steps: tuple[str, ...]
     form: type[forms.Form]
-    call: Callable[[HttpRequest, Any, dict[str, Any]], object]
+    call: Callable[[Actor, Any, dict[str, Any]], object]
     success: Text | Callable[[Any], Text]
     intro: Callable[[Any], Text] | None = None
     also: Who | None = None
-
-
-def _user(request: HttpRequest) -> Actor:
-    return request.user  # type: ignore[return-value]  # the admin only serves signed-in staff
 
 
 def offered(button: Button, obj: models.Model, user: Actor) -> bool:
@@ -71,7 +74,7 @@ def refusal(button: Button, obj: models.Model, user: Actor) -> str | None:
     return gettext("You do not have permission to do this.")
 
 
-class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):  # type: ignore[type-arg]
+class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):
     """A ModelAdmin whose change-page buttons are declared in `buttons` and call one service each."""
 
     buttons: tuple[Button, ...] = ()
@@ -88,7 +91,7 @@ class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):  # type: ignor
         obj = self.get_object(request, object_id)
         if obj is None:
             return []
-        return [button.name for button in self.buttons if offered(button, obj, _user(request))]
+        return [button.name for button in self.buttons if offered(button, obj, staff_user(request))]
 
     def button(self, name: str) -> Button:
         return next(button for button in self.buttons if button.name == name)
@@ -96,7 +99,8 @@ class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):  # type: ignor
     def run_button(self, request: HttpRequest, obj: Any, button: Button) -> HttpResponse:
         """GET shows the button's form; a valid POST calls its service and returns to the change page."""
         back_url = admin_change_url(self.model, obj.pk)
-        refused = refusal(button, obj, _user(request))
+        actor = staff_user(request)
+        refused = refusal(button, obj, actor)
         if refused is not None:
             messages.error(request, refused)
             return HttpResponseRedirect(back_url)
@@ -104,7 +108,7 @@ class ServiceActionsAdmin(DjangoObjectActions, admin.ModelAdmin):  # type: ignor
             form = button.form(request.POST)
             if form.is_valid():
                 try:
-                    button.call(request, obj, form.cleaned_data)
+                    button.call(actor, obj, form.cleaned_data)
                 except DomainError as exc:
                     messages.error(request, exc.message)
                 else:
@@ -129,6 +133,6 @@ def _action_for(button: Button) -> Callable[..., HttpResponse]:
         return self.run_button(request, obj, button)
 
     take.__name__ = button.name
-    return object_action(  # type: ignore[no-any-return]
-        label=button.label, description=button.description, button_type="a", methods=("GET", "POST")
-    )(take)
+    return object_action(label=button.label, description=button.description, button_type="a", methods=("GET", "POST"))(
+        take
+    )

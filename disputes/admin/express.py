@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import F, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -77,8 +77,8 @@ class ExpressClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("verify",),
             form=ReasonForm,
-            call=lambda request, obj, data: refund_express_decide(
-                actor=request.user, claim_id=obj.pk, verified=True, reason=data["reason"]
+            call=lambda actor, obj, data: refund_express_decide(
+                actor=actor, claim_id=obj.pk, verified=True, reason=data["reason"]
             ),
             success=_("Claim verified: return agreed on the merchant's behalf."),
             intro=lambda obj: obj.description,
@@ -91,8 +91,8 @@ class ExpressClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("reject",),
             form=ReasonForm,
-            call=lambda request, obj, data: refund_express_decide(
-                actor=request.user, claim_id=obj.pk, verified=False, reason=data["reason"]
+            call=lambda actor, obj, data: refund_express_decide(
+                actor=actor, claim_id=obj.pk, verified=False, reason=data["reason"]
             ),
             success=_("Claim rejected: the refusal stands."),
             intro=lambda obj: obj.description,
@@ -160,7 +160,7 @@ class RefundEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         return [download, *super().get_urls()]
 
-    def download_view(self, request: HttpRequest, evidence_id: int) -> HttpResponse:
+    def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
         """Stream one file to staff who may view refund evidence; `?inline=1` shows a checked image in place."""
         evidence = RefundEvidence.objects.filter(pk=evidence_id).first()
         if evidence is None:

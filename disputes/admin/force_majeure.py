@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
@@ -88,8 +88,8 @@ class ForceMajeureClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Force majeure accepted: the penalty for this deadline is voided."),
             steps=("approve",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_force_majeure_decide(
-                actor=request.user, claim_id=obj.pk, approve=True, reason=data["reason"]
+            call=lambda actor, obj, data: help_force_majeure_decide(
+                actor=actor, claim_id=obj.pk, approve=True, reason=data["reason"]
             ),
             success=_("Claim approved: the penalty is voided."),
             intro=lambda obj: obj.note,
@@ -100,8 +100,8 @@ class ForceMajeureClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Force majeure refused: the penalty is credited to the buyer, dated at the miss."),
             steps=("reject",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_force_majeure_decide(
-                actor=request.user, claim_id=obj.pk, approve=False, reason=data["reason"]
+            call=lambda actor, obj, data: help_force_majeure_decide(
+                actor=actor, claim_id=obj.pk, approve=False, reason=data["reason"]
             ),
             success=_("Claim rejected: the penalty is credited if the deadline was missed."),
             intro=lambda obj: obj.note,
@@ -135,7 +135,7 @@ class ForceMajeureClaimAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
     @admin.display(description=_("evidence files"), ordering="evidence_total")
     def evidence_count(self, obj: ForceMajeureClaim) -> int:
-        return obj.evidence_total  # type: ignore[attr-defined]
+        return obj.evidence_total  # type: ignore[attr-defined]  # get_queryset annotates it
 
 
 @admin.register(ForceMajeureEvidence)
@@ -165,7 +165,7 @@ class ForceMajeureEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         return [download, *super().get_urls()]
 
-    def download_view(self, request: HttpRequest, evidence_id: int) -> HttpResponse:
+    def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
         """Stream one evidence file to staff who may view evidence, always as a download."""
         evidence = get_object_or_404(ForceMajeureEvidence, pk=evidence_id)
         if not self.has_view_permission(request, evidence):

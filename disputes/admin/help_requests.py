@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -135,7 +135,16 @@ class ResolutionForm(forms.Form):
 
 class ViolationInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Violation
-    fields = ("kind", "deadline", "status", "occurred_at", "compensation_points", "penalty_basis", "score_points")
+    # Of any length: CaseViolationInline shows other columns.
+    fields: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "deadline",
+        "status",
+        "occurred_at",
+        "compensation_points",
+        "penalty_basis",
+        "score_points",
+    )
     readonly_fields = fields
     show_change_link = True
 
@@ -208,8 +217,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Record a solution the merchant or provider gave by phone; stops the 1-hour clock."),
             steps=("give_solution",),
             form=SolutionForm,
-            call=lambda request, obj, data: help_request_give_solution(
-                actor=request.user, request_id=obj.pk, text=data["text"], appointment_at=data["appointment_at"]
+            call=lambda actor, obj, data: help_request_give_solution(
+                actor=actor, request_id=obj.pk, text=data["text"], appointment_at=data["appointment_at"]
             ),
             success=_("Solution recorded."),
         ),
@@ -221,9 +230,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("mark_resolved",),
             form=ResolutionForm,
-            call=lambda request, obj, data: help_request_mark_resolved(
-                actor=request.user, request_id=obj.pk, note=data["note"]
-            ),
+            call=lambda actor, obj, data: help_request_mark_resolved(actor=actor, request_id=obj.pk, note=data["note"]),
             success=_("Marked resolved; the buyer is asked to confirm."),
         ),
         Button(
@@ -232,8 +239,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The buyer's objection is rejected: the problem was resolved. Final."),
             steps=("uphold_resolution",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_request_rule_objection(
-                actor=request.user, request_id=obj.pk, resolved=True, reason=data["reason"]
+            call=lambda actor, obj, data: help_request_rule_objection(
+                actor=actor, request_id=obj.pk, resolved=True, reason=data["reason"]
             ),
             success=_("Ruled resolved: the request is closed as resolved."),
             intro=lambda obj: obj.objection_text,
@@ -244,8 +251,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The buyer's objection is upheld: the request reopens and its 48-hour clock runs again."),
             steps=("reopen",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_request_rule_objection(
-                actor=request.user, request_id=obj.pk, resolved=False, reason=data["reason"]
+            call=lambda actor, obj, data: help_request_rule_objection(
+                actor=actor, request_id=obj.pk, resolved=False, reason=data["reason"]
             ),
             success=_("Ruled not resolved: the request is reopened."),
             intro=lambda obj: obj.objection_text,
@@ -256,9 +263,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Close a request that needs no more work, e.g. the buyer withdrew by phone."),
             steps=("close",),
             form=ReasonForm,
-            call=lambda request, obj, data: help_request_close(
-                actor=request.user, request_id=obj.pk, reason=data["reason"]
-            ),
+            call=lambda actor, obj, data: help_request_close(actor=actor, request_id=obj.pk, reason=data["reason"]),
             success=_("Request closed."),
         ),
         Button(
@@ -267,8 +272,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Record the 48-hour follow-up call with the buyer; the request leaves the follow-up queue."),
             steps=("record_followup",),
             form=NoteForm,
-            call=lambda request, obj, data: help_request_record_followup(
-                actor=request.user, request_id=obj.pk, note=data["note"]
+            call=lambda actor, obj, data: help_request_record_followup(
+                actor=actor, request_id=obj.pk, note=data["note"]
             ),
             success=_("Follow-up recorded."),
         ),
@@ -293,7 +298,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         clock = getattr(request, "_help_queue_clock", None)
         if clock is None:
             clock = _Clock(now=timezone.now(), window=at_risk_window())
-            request._help_queue_clock = clock  # type: ignore[attr-defined]
+            request._help_queue_clock = clock  # type: ignore[attr-defined]  # per-request cache
         return clock
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
@@ -313,7 +318,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             return breach_badges(obj, now=clock.now)
 
         columns = (*self.base_list_display, next_deadline_column, breaches_column)
-        request._help_queue_columns = columns  # type: ignore[attr-defined]
+        request._help_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
     @admin.display(description=_("number"), ordering="pk")

@@ -1,13 +1,15 @@
-"""Shared admin pieces: formatting, read-only admins and inlines, short forms and their frame, evidence files."""
+"""Shared admin pieces: the acting staff user, formatting, read-only admins and inlines, short forms and their
+frame, evidence files."""
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -15,11 +17,21 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from disputes.actors import Actor
 from disputes.evidence import ALLOWED_TYPES
 
 ACTION_FORM_TEMPLATE = "admin/disputes/service_action_form.html"
 READONLY_INLINE_TEMPLATE = "admin/disputes/edit_inline/readonly_tabular.html"
 MAX_TEXT = 2000
+
+
+def staff_user(request: HttpRequest) -> Actor:
+    """The signed-in staff user acting through an admin request: the admin site serves no one else, so anything
+    but a User here is refused as the admin would refuse it."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 # Formatting -------------------------------------------------------------------------------------------------
@@ -92,7 +104,14 @@ def all_field_names(model: type[models.Model]) -> list[str]:
     return [f.name for f in [*opts.concrete_fields, *opts.many_to_many] if not f.auto_created or f.primary_key]
 
 
-class ReadOnlyAdminMixin:
+if TYPE_CHECKING:
+    # The checker sees the mixin as the ModelAdmin it is mixed into (its super() calls and self.model).
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
+
+
+class ReadOnlyAdminMixin(_ModelAdminBase):
     """An admin where records are written only by services: no add, change or delete, every field read-only."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -105,11 +124,11 @@ class ReadOnlyAdminMixin:
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        declared = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
-        return declared + [name for name in all_field_names(self.model) if name not in declared]  # type: ignore[attr-defined]
+        declared = list(super().get_readonly_fields(request, obj))
+        return declared + [name for name in all_field_names(self.model) if name not in declared]
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
+        actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
@@ -118,7 +137,7 @@ class ReadOnlyInlineMixin:
     """An inline that shows rows and never adds, edits or deletes them."""
 
     extra = 0
-    max_num = 0
+    max_num: int | None = 0  # as InlineModelAdmin declares it
     can_delete = False
     template = READONLY_INLINE_TEMPLATE
 
@@ -192,7 +211,7 @@ def evidence_file_response(
     *,
     file_field: str = "file",
     inline: bool = False,
-) -> HttpResponse:
+) -> FileResponse:
     """Stream one stored evidence file to staff who may view `evidence` in `model_admin`.
 
     A download by default; with `inline`, a checked raster image is shown in place (thumbnails),

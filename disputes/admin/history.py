@@ -33,7 +33,8 @@ def state_label(model: type[models.Model], step: str, value: str | None) -> str:
     if not value:
         return "-"
     field = model._meta.get_field(_state_field_of_step(model, step))
-    return str(dict(field.choices or ()).get(value, value))
+    choices = field.choices if isinstance(field, models.Field) else None  # a state field is a column
+    return str(dict(choices or ()).get(value, value))
 
 
 class StateLogInline(ReadOnlyInlineMixin, GenericTabularInline):
@@ -66,10 +67,10 @@ class _LedgerSourceInline(ReadOnlyInlineMixin, GenericTabularInline):
     ct_fk_field = "source_id"
     accounts: tuple[str, ...] = ()
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["occurred_at", *self.accounts, "kind", "amount", "memo", "idempotency_key", "created_by"]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("occurred_at", *self.accounts, "kind", "amount", "memo", "idempotency_key", "created_by")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

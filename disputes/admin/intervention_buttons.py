@@ -3,12 +3,12 @@ each shows (Intervention's transitions, disputes.models.interventions.case)."""
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes import policies as policy_table
+from disputes.actors import Actor
 from disputes.admin.buttons import Button
 from disputes.admin.helpers import ConfirmForm, NoteForm, ReasonForm
 from disputes.admin.intervention_forms import (
@@ -37,10 +37,10 @@ from disputes.services.interventions.workflow import (
 )
 
 
-def _review(request: HttpRequest, case: Intervention, data: dict[str, Any]) -> object:
+def _review(actor: Actor, case: Intervention, data: dict[str, Any]) -> object:
     overturn = data["decision"] == "overturn"
     return intervention_review(
-        actor=request.user,
+        actor=actor,
         case_id=case.pk,
         overturn=overturn,
         reasons=data["reasons"],
@@ -78,7 +78,7 @@ CASE_BUTTONS = (
         description=_("Take the case: the evidence window opens and the decision deadline starts."),
         steps=("accept",),
         form=ConfirmForm,
-        call=lambda request, case, data: intervention_accept(actor=request.user, case_id=case.pk),
+        call=lambda actor, case, data: intervention_accept(actor=actor, case_id=case.pk),
         success=_("Case accepted and assigned to you."),
         intro=lambda case: format_html("{}<br><br>{}", _accept_help(case), case.claim),
     ),
@@ -89,9 +89,7 @@ CASE_BUTTONS = (
         steps=("assign", "accept"),
         also=ASSIGNER,
         form=AssignForm,
-        call=lambda request, case, data: intervention_assign(
-            actor=request.user, case_id=case.pk, assign_to=data["assign_to"]
-        ),
+        call=lambda actor, case, data: intervention_assign(actor=actor, case_id=case.pk, assign_to=data["assign_to"]),
         success=_("Case assigned."),
     ),
     Button(
@@ -100,9 +98,7 @@ CASE_BUTTONS = (
         description=_("Move the case to the senior tier; it jumps the queue and a senior agent must take it."),
         steps=("escalate",),
         form=ReasonForm,
-        call=lambda request, case, data: intervention_escalate(
-            actor=request.user, case_id=case.pk, reason=data["reason"]
-        ),
+        call=lambda actor, case, data: intervention_escalate(actor=actor, case_id=case.pk, reason=data["reason"]),
         success=_("Escalated to the senior tier."),
     ),
     Button(
@@ -111,9 +107,7 @@ CASE_BUTTONS = (
         description=_("Refuse a claim outside the rules, with the reason the parties will see."),
         steps=("refuse",),
         form=ReasonForm,
-        call=lambda request, case, data: intervention_refuse(
-            actor=request.user, case_id=case.pk, reason=data["reason"]
-        ),
+        call=lambda actor, case, data: intervention_refuse(actor=actor, case_id=case.pk, reason=data["reason"]),
         success=_("Case refused."),
         intro=lambda case: case.claim,
     ),
@@ -123,8 +117,8 @@ CASE_BUTTONS = (
         description=_("Ask one party for more evidence by a deadline."),
         steps=("request_evidence",),
         form=RequestEvidenceForm,
-        call=lambda request, case, data: intervention_request_evidence(
-            actor=request.user, case_id=case.pk, party=data["party"], note=data["note"], due_at=data["due_at"]
+        call=lambda actor, case, data: intervention_request_evidence(
+            actor=actor, case_id=case.pk, party=data["party"], note=data["note"], due_at=data["due_at"]
         ),
         success=_("Evidence requested."),
     ),
@@ -134,7 +128,7 @@ CASE_BUTTONS = (
         description=_("Close the evidence stage now and start mediation."),
         steps=("start_mediation",),
         form=ConfirmForm,
-        call=lambda request, case, data: intervention_start_mediation(actor=request.user, case_id=case.pk),
+        call=lambda actor, case, data: intervention_start_mediation(actor=actor, case_id=case.pk),
         success=_("Mediation started."),
     ),
     Button(
@@ -143,8 +137,8 @@ CASE_BUTTONS = (
         description=_("Propose terms; when both parties accept, the agreement closes the case and is executed."),
         steps=("propose",),
         form=ProposeForm,
-        call=lambda request, case, data: intervention_propose(
-            actor=request.user,
+        call=lambda actor, case, data: intervention_propose(
+            actor=actor,
             case_id=case.pk,
             outcome=data["outcome"],
             terms=data["terms"],
@@ -159,8 +153,8 @@ CASE_BUTTONS = (
         description=_("Decide the case; the system executes it at once and the appeal window opens."),
         steps=("judge",),
         form=JudgeForm,
-        call=lambda request, case, data: intervention_judge(
-            actor=request.user,
+        call=lambda actor, case, data: intervention_judge(
+            actor=actor,
             case_id=case.pk,
             outcome=data["outcome"],
             reasons=data["reasons"],
@@ -187,8 +181,8 @@ CASE_BUTTONS = (
         description=_("Suspend (中止) on both parties' request, or when a party goes to court or the police."),
         steps=("suspend",),
         form=SuspendForm,
-        call=lambda request, case, data: intervention_suspend(
-            actor=request.user, case_id=case.pk, reason=data["reason"], note=data["note"]
+        call=lambda actor, case, data: intervention_suspend(
+            actor=actor, case_id=case.pk, reason=data["reason"], note=data["note"]
         ),
         success=_("Case suspended."),
     ),
@@ -198,9 +192,7 @@ CASE_BUTTONS = (
         description=_("Proof arrived that the court or the police took the matter."),
         steps=("record_proof",),
         form=NoteForm,
-        call=lambda request, case, data: intervention_record_proof(
-            actor=request.user, case_id=case.pk, note=data["note"]
-        ),
+        call=lambda actor, case, data: intervention_record_proof(actor=actor, case_id=case.pk, note=data["note"]),
         success=_("Proof recorded."),
     ),
     Button(
@@ -209,9 +201,7 @@ CASE_BUTTONS = (
         description=_("Resume the suspended case where it stopped."),
         steps=("resume",),
         form=ReasonForm,
-        call=lambda request, case, data: intervention_resume(
-            actor=request.user, case_id=case.pk, reason=data["reason"]
-        ),
+        call=lambda actor, case, data: intervention_resume(actor=actor, case_id=case.pk, reason=data["reason"]),
         success=_("Case resumed."),
     ),
     Button(
@@ -220,9 +210,7 @@ CASE_BUTTONS = (
         description=_("The applicant withdraws the case before judgment (told us by phone or chat)."),
         steps=("withdraw",),
         form=ReasonForm,
-        call=lambda request, case, data: intervention_withdraw(
-            actor=request.user, case_id=case.pk, reason=data["reason"]
-        ),
+        call=lambda actor, case, data: intervention_withdraw(actor=actor, case_id=case.pk, reason=data["reason"]),
         success=_("Case withdrawn for the applicant."),
     ),
 )

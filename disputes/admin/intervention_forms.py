@@ -33,7 +33,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assign_to"].queryset = intervention_staff()
+        field = self.fields["assign_to"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        field.queryset = intervention_staff()
 
 
 def _text_field(
@@ -104,7 +106,8 @@ class ReviewForm(forms.Form):
     reasons = _text_field(_("reasons"), rows=5)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("decision") == "overturn" and not data.get("outcome"):
             self.add_error("outcome", _("An overturn states the new outcome."))
         return data
@@ -128,7 +131,8 @@ class FileCaseForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         order_no, refund = (data.get("order_no") or "").strip(), (data.get("refund") or "").strip().upper()
         data["order_item_id"] = data["refund_id"] = None
         if bool(order_no) == bool(refund):

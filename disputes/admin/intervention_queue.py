@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes import policies as policy_table
-from disputes.admin.helpers import badge, format_duration
+from disputes.admin.helpers import badge, format_duration, staff_user
 from disputes.models import OPEN_CASE_STATES, WORKING_STATES, CaseState, Intervention
 from disputes.selectors.interventions import decision_at_risk_q, decision_breached_q
 
@@ -74,7 +74,7 @@ class AssignmentFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Intervention]) -> QuerySet[Intervention] | None:
         if self.value() == "me":
-            return queryset.filter(assigned_to=request.user)
+            return queryset.filter(assigned_to=staff_user(request))
         if self.value() == "unassigned":
             return queryset.filter(assigned_to__isnull=True, state__in=OPEN_CASE_STATES)
         return None

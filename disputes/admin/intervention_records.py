@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -125,7 +125,7 @@ class JudgmentInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     @admin.display(description=_("superseded"), boolean=True)
     def superseded(self, obj: Judgment) -> bool:
-        return obj.is_superseded  # type: ignore[attr-defined]
+        return obj.is_superseded  # type: ignore[attr-defined]  # get_queryset annotates it
 
     @admin.display(description=_("violation recorded"))
     def violation(self, obj: Judgment) -> str:
@@ -240,7 +240,7 @@ class EvidenceItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         return [download, *super().get_urls()]
 
-    def download_view(self, request: HttpRequest, evidence_id: int) -> HttpResponse:
+    def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
         """Stream one file to staff who may view evidence; `?inline=1` shows a checked image in place."""
         item = EvidenceItem.objects.filter(pk=evidence_id).first()
         if item is None:
@@ -304,7 +304,7 @@ class JudgmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("superseded"), boolean=True)
     def superseded(self, obj: Judgment) -> bool:
-        return obj.is_superseded  # type: ignore[attr-defined]
+        return obj.is_superseded  # type: ignore[attr-defined]  # get_queryset annotates it
 
     @admin.display(description=_("violation recorded"), ordering="violation_kind")
     def violation(self, obj: Judgment) -> str:

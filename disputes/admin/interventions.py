@@ -20,6 +20,7 @@ from disputes.admin.helpers import (
     admin_change_url,
     admin_changelist_url,
     render_action_form,
+    staff_user,
 )
 from disputes.admin.history import StateLogInline
 from disputes.admin.intervention_buttons import CASE_BUTTONS
@@ -161,7 +162,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         clock = getattr(request, "_intervention_clock", None)
         if clock is None:
             clock = _Clock(now=timezone.now(), window=at_risk_window())
-            request._intervention_clock = clock  # type: ignore[attr-defined]
+            request._intervention_clock = clock  # type: ignore[attr-defined]  # per-request cache
         return clock
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
@@ -180,11 +181,11 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             return evidence_badge(obj, now=clock.now, window=clock.window)
 
         columns = (*self.base_list_display, decision_column, evidence_column)
-        request._intervention_columns = columns  # type: ignore[attr-defined]
+        request._intervention_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
     def get_changelist_actions(self, request: HttpRequest) -> list[str]:
-        return ["file_case"] if request.user.has_perm(WORK) else []
+        return ["file_case"] if staff_user(request).has_perm(WORK) else []
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: Intervention) -> str:
@@ -200,13 +201,14 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
     @admin.display(description=_("refund request"))
     def refund_link(self, obj: Intervention) -> str:
-        if obj.refund_id is None:
+        refund = obj.refund
+        if refund is None:
             return "-"
         return format_html(
             '<a href="{}">{}</a> ({})',
-            admin_change_url(RefundRequest, obj.refund_id),
-            obj.refund.number,
-            obj.refund.get_state_display(),
+            admin_change_url(RefundRequest, refund.pk),
+            refund.number,
+            refund.get_state_display(),
         )
 
     @admin.display(description=_("decision deadline"))
@@ -231,7 +233,8 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     )
     def file_case(self, request: HttpRequest, queryset: QuerySet[Intervention]) -> HttpResponse:
         back_url = admin_changelist_url(Intervention)
-        if not request.user.has_perm(WORK):
+        actor = staff_user(request)
+        if not actor.has_perm(WORK):
             messages.error(request, gettext("You do not have permission to do this."))
             return HttpResponseRedirect(back_url)
         if request.method == "POST":
@@ -240,7 +243,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
                 data = form.cleaned_data
                 try:
                     case = intervention_open(
-                        actor=request.user,
+                        actor=actor,
                         ground=data["ground"],
                         claim=data["claim"],
                         order_item_id=data["order_item_id"],

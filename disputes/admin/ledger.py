@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -18,6 +19,7 @@ from disputes.admin.helpers import (
     admin_change_url,
     admin_changelist_url,
     render_action_form,
+    staff_user,
 )
 from disputes.errors import DomainError
 from disputes.models import BuyerPointsEntry, EntryKind, LedgerEntry, MerchantAccountEntry, PlatformAdvanceEntry
@@ -43,6 +45,8 @@ class AdjustmentForm(forms.Form):
         account_fields = {}
         for name in self.account_names:
             field = model._meta.get_field(name)
+            if not isinstance(field, models.ForeignKey):  # the accounts are keys to a buyer or a merchant
+                raise TypeError(f"{model.__name__}.{name} is not an account key")
             account_fields[name] = forms.ModelChoiceField(
                 label=field.verbose_name,
                 queryset=field.related_model._default_manager.all(),
@@ -92,11 +96,12 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("source"))
     def source_link(self, obj: LedgerEntry) -> str:
-        if obj.source_type_id is None or obj.source_id is None:
+        source_type = obj.source_type
+        if source_type is None or obj.source_id is None:
             return "-"
-        model = obj.source_type.model_class()
+        model = source_type.model_class()
         if model is None:
-            return f"{obj.source_type.model} #{obj.source_id}"
+            return f"{source_type.model} #{obj.source_id}"
         label = (
             f"HR-{obj.source_id}" if model._meta.model_name == "helprequest" else f"{model.__name__} #{obj.source_id}"
         )
@@ -120,7 +125,7 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         amount=data["amount"],
                         kind=EntryKind.ADJUSTMENT,
                         idempotency_key=f"admin-adjustment:{self.model._meta.model_name}:{data['token']}",
-                        actor=request.user,
+                        actor=staff_user(request),
                         memo=data["memo"],
                         **account,
                     )

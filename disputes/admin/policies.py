@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_change_url
+from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_change_url, staff_user
 from disputes.errors import DomainError
 from disputes.models import Policy, PolicyChange
 from disputes.services.policies import policy_update
@@ -30,7 +30,8 @@ class PolicyForm(forms.ModelForm):
         fields = ("value",)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "value" in self.changed_data and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why the value changes."))
         return data
@@ -90,13 +91,13 @@ class PolicyAdmin(admin.ModelAdmin):
             return
         try:
             policy_update(
-                actor=request.user,
+                actor=staff_user(request),
                 policy_id=obj.pk,
                 value=form.cleaned_data["value"],
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
-            request._policy_update_error = exc.message  # type: ignore[attr-defined]
+            request._policy_update_error = exc.message  # type: ignore[attr-defined]  # read by response_change
 
     def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         if getattr(request, "_policy_update_error", None):

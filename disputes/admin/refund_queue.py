@@ -10,6 +10,7 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ DUE_SOON = timedelta(hours=1)
 REPAYMENT_SOON = timedelta(days=1)
 
 # What the scheduler does when due_at passes, as the badge says it: "pays in 3h", "closes in 2d".
-_DUE_VERBS = {
+_DUE_VERBS: dict[str, Promise] = {
     DueAction.PAY: _("pays"),
     DueAction.AGREE: _("agrees"),
     DueAction.CLOSE_NOT_SHIPPED: _("closes"),
@@ -68,8 +69,8 @@ def flag_badges(refund: RefundRequest, *, now: datetime, express_pending: bool) 
         badges.append(badge("green", gettext("express")))
     if refund.intervention_requested_at is not None and refund.state in LIVE_REFUND_STATES:
         badges.append(badge("amber", gettext("intervention requested")))
-    if refund.repayment_owed:
-        due = refund.repayment_due_at
+    due = refund.repayment_due_at
+    if refund.repayment_owed and due is not None:  # repayment_owed means a due date is set
         title = f"{timezone.localtime(due):%Y-%m-%d %H:%M}"
         if due < now:
             text = gettext("repayment overdue %(duration)s") % {"duration": format_duration(now - due)}

@@ -198,8 +198,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("agree_refund", "agree_return"),
             form=AgreeForm,
-            call=lambda request, obj, data: refund_agree(
-                actor=request.user,
+            call=lambda actor, obj, data: refund_agree(
+                actor=actor,
                 refund_id=obj.pk,
                 return_address=data["return_address"] or None,
                 on_behalf_reason=data["on_behalf_reason"],
@@ -223,8 +223,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Refuse on the merchant's behalf; the buyer may modify the request or ask for intervention."),
             steps=("refuse",),
             form=RefuseForm,
-            call=lambda request, obj, data: refund_refuse(
-                actor=request.user, refund_id=obj.pk, reason=data["reason"], on_behalf_reason=data["on_behalf_reason"]
+            call=lambda actor, obj, data: refund_refuse(
+                actor=actor, refund_id=obj.pk, reason=data["reason"], on_behalf_reason=data["on_behalf_reason"]
             ),
             success=_("Refused for the merchant."),
             intro=lambda obj: obj.description,
@@ -235,8 +235,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The merchant received the return: a refund is paid (an advance recovered)."),
             steps=("confirm_goods_refund", "confirm_goods_reship"),
             form=OnBehalfForm,
-            call=lambda request, obj, data: refund_confirm_goods(
-                actor=request.user, refund_id=obj.pk, on_behalf_reason=data["on_behalf_reason"]
+            call=lambda actor, obj, data: refund_confirm_goods(
+                actor=actor, refund_id=obj.pk, on_behalf_reason=data["on_behalf_reason"]
             ),
             success=_("Goods confirmed for the merchant."),
         ),
@@ -249,8 +249,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             ),
             steps=("refuse_goods",),
             form=RefuseForm,
-            call=lambda request, obj, data: refund_refuse_goods(
-                actor=request.user, refund_id=obj.pk, reason=data["reason"], on_behalf_reason=data["on_behalf_reason"]
+            call=lambda actor, obj, data: refund_refuse_goods(
+                actor=actor, refund_id=obj.pk, reason=data["reason"], on_behalf_reason=data["on_behalf_reason"]
             ),
             success=_("Goods refused for the merchant."),
         ),
@@ -260,8 +260,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The merchant sent the exchanged or repaired goods back; the request succeeds."),
             steps=("reship",),
             form=ReshipForm,
-            call=lambda request, obj, data: refund_reship(
-                actor=request.user, refund_id=obj.pk, waybill=data["waybill"], on_behalf_reason=data["on_behalf_reason"]
+            call=lambda actor, obj, data: refund_reship(
+                actor=actor, refund_id=obj.pk, waybill=data["waybill"], on_behalf_reason=data["on_behalf_reason"]
             ),
             success=_("Goods sent back for the merchant."),
         ),
@@ -271,8 +271,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Logistics show the return signed for: the merchant's time to confirm shortens."),
             steps=("return_signed",),
             form=ReturnSignedForm,
-            call=lambda request, obj, data: refund_return_signed(
-                actor=request.user, refund_id=obj.pk, signed_at=data["signed_at"]
+            call=lambda actor, obj, data: refund_return_signed(
+                actor=actor, refund_id=obj.pk, signed_at=data["signed_at"]
             ),
             success=_("Return recorded as signed for."),
             intro=lambda obj: (
@@ -286,8 +286,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The buyer shipped the return (told us by phone); an instant refund is advanced if due."),
             steps=("ship_return",),
             form=ShipReturnForm,
-            call=lambda request, obj, data: refund_ship_return(
-                actor=request.user,
+            call=lambda actor, obj, data: refund_ship_return(
+                actor=actor,
                 refund_id=obj.pk,
                 carrier=data["carrier"],
                 waybill=data["waybill"],
@@ -301,8 +301,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Cancel on the buyer's behalf. The item can never be reopened afterwards."),
             steps=("cancel",),
             form=OnBehalfForm,
-            call=lambda request, obj, data: refund_cancel(
-                actor=request.user, refund_id=obj.pk, on_behalf_reason=data["on_behalf_reason"]
+            call=lambda actor, obj, data: refund_cancel(
+                actor=actor, refund_id=obj.pk, on_behalf_reason=data["on_behalf_reason"]
             ),
             success=_("Request cancelled for the buyer."),
             intro=lambda obj: gettext("After a cancellation the buyer cannot apply again for this item."),
@@ -313,8 +313,8 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The merchant wins: the refund closes; a buyer holding an advance is told to repay it."),
             steps=("close",),
             form=ReasonForm,
-            call=lambda request, obj, data: refund_uphold_goods_refusal(
-                actor=request.user, refund_id=obj.pk, reason=data["reason"]
+            call=lambda actor, obj, data: refund_uphold_goods_refusal(
+                actor=actor, refund_id=obj.pk, reason=data["reason"]
             ),
             success=_("Refusal of the goods upheld; the refund is closed."),
             intro=lambda obj: obj.refuse_reason,
@@ -325,7 +325,7 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("The buyer repaid the platform's advance (seen on the payment channel)."),
             steps=("record_repaid",),
             form=ConfirmForm,
-            call=lambda request, obj, data: refund_advance_repaid(actor=request.user, refund_id=obj.pk),
+            call=lambda actor, obj, data: refund_advance_repaid(actor=actor, refund_id=obj.pk),
             success=_("Advance recorded as repaid."),
             intro=lambda obj: (
                 gettext("The buyer owes %(amount)s. Confirm only once the payment has arrived.")
@@ -366,10 +366,10 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
         @admin.display(description=_("flags"))
         def flags_column(obj: RefundRequest) -> str:
-            return flag_badges(obj, now=clock.now, express_pending=obj.express_pending)  # type: ignore[attr-defined]
+            return flag_badges(obj, now=clock.now, express_pending=obj.express_pending)  # type: ignore[attr-defined]  # get_queryset annotates it
 
         columns = (*self.base_list_display, due_column, flags_column)
-        request._refund_queue_columns = columns  # type: ignore[attr-defined]
+        request._refund_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
     @admin.display(description=_("number"), ordering="pk")

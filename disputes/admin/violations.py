@@ -43,8 +43,8 @@ class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Uphold the complaint: the violation counts against the merchant's score."),
             steps=("count_complaint",),
             form=ReasonForm,
-            call=lambda request, obj, data: violation_decide(
-                actor=request.user, violation_id=obj.pk, count=True, reason=data["reason"]
+            call=lambda actor, obj, data: violation_decide(
+                actor=actor, violation_id=obj.pk, count=True, reason=data["reason"]
             ),
             success=_("Complaint counted against the merchant."),
             intro=lambda obj: obj.note,
@@ -55,8 +55,8 @@ class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             description=_("Reject the complaint: the violation does not count."),
             steps=("revoke_complaint",),
             form=ReasonForm,
-            call=lambda request, obj, data: violation_decide(
-                actor=request.user, violation_id=obj.pk, count=False, reason=data["reason"]
+            call=lambda actor, obj, data: violation_decide(
+                actor=actor, violation_id=obj.pk, count=False, reason=data["reason"]
             ),
             success=_("Complaint revoked."),
             intro=lambda obj: obj.note,

@@ -15,7 +15,11 @@ class ApiErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable error code, e.g. cancel_window_passed.")
     message = serializers.CharField(help_text="Human-readable explanation.")
     details = serializers.DictField(required=False, help_text="Extra facts about a domain refusal.")
-    fields = serializers.DictField(required=False, help_text="Per-field errors when code is 'invalid'.")
+    # The body's key is `fields`. DRF's metaclass takes declared fields out of the class, so this does not
+    # replace Serializer.fields at run time; the stubs cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Per-field errors when code is 'invalid'."
+    )
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

@@ -11,7 +11,7 @@ from disputes.errors import DomainError
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        body = {"code": exc.code, "message": exc.message}
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.details:
             body["details"] = exc.details
         return Response(body, status=exc.status)

@@ -199,6 +199,8 @@ def define_groups(total: int, due: int, now: datetime, policies: PolicySnapshot)
         for count, (name, state, types, reason, order, action, times, extra) in zip(counts, specs, strict=True):
             delay = times.get("due_at")
             if is_due:
+                if delay is None:  # every kind that falls due states its deadline
+                    raise CommandError(f"{name} has no deadline to fall due on.")
                 anchor = now - DUE_LAG - delay
             else:
                 if delay is not None and delay <= timedelta(seconds=SPREAD_S) + FUTURE_LAG + timedelta(minutes=5):

@@ -76,13 +76,13 @@ class DeadlineKind(models.TextChoices):
 
 # A deadline's clock runs while the request is open for it and no miss is recorded: the sweep's due rows, the
 # staff's at-risk queue and the single-request path all read this (HelpRequest.running_deadline is its twin).
-RUNNING_DEADLINE = {
+RUNNING_DEADLINE: dict[str, Q] = {
     DeadlineKind.SOLUTION: Q(
         state=HelpState.DISPATCHED, solution_breached_at__isnull=True, solution_due_at__isnull=False
     ),
     DeadlineKind.RESOLUTION: Q(state__in=OPEN_STATES, resolution_breached_at__isnull=True),
 }
-DUE_FIELD = {DeadlineKind.SOLUTION: "solution_due_at", DeadlineKind.RESOLUTION: "resolution_due_at"}
+DUE_FIELD: dict[str, str] = {DeadlineKind.SOLUTION: "solution_due_at", DeadlineKind.RESOLUTION: "resolution_due_at"}
 
 
 def deadline_due_by(kind: str, moment: datetime) -> Q:

@@ -1,6 +1,6 @@
 """Append-only ledgers: buyer points, merchant account and platform advances (RULES.md section 7)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -55,6 +55,9 @@ class LedgerEntry(models.Model):
         related_name="reversed_by",
         verbose_name=_("reverses"),
     )
+    if TYPE_CHECKING:
+        # The stubs' plugin gives the concrete ledgers this column, not the abstract base ("self" names no model).
+        reverses_id: int | None
     # source_type/source_id is a generic pointer (source_id cannot have a foreign key), and created_by
     # names an auth user, which is never deleted (PROTECT in the ORM). Neither carries a database
     # constraint: checking them cost the penalty sweep a quarter of its time (benchmark_help_sweep),

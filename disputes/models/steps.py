@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin, User
+from django.db import models
 from django_fsm import GET_STATE
 
 from disputes.errors import DomainError, Forbidden, InvalidTransition
@@ -67,8 +69,10 @@ class Who:
     message: str = "Only staff with the right role may do this."
     code: str = "staff_permission_required"
 
-    def __call__(self, instance: Any, actor: Actor | None) -> bool:
-        return actor is not None and self.refusal(instance, actor) is None
+    def __call__(self, instance: Any, actor: AbstractBaseUser | AnonymousUser | PermissionsMixin | None) -> bool:
+        # django-fsm hands over whatever user it was given; only a signed-in User can be a party, staff or
+        # the scheduler (an AnonymousUser was refused below all the same).
+        return isinstance(actor, User) and self.refusal(instance, actor) is None
 
     def refusal(self, instance: Any, actor: Actor) -> DomainError | None:
         """None when `actor` may take the step on `instance`; otherwise the error a service raises."""
@@ -119,17 +123,17 @@ def stay(field: str = "state") -> GET_STATE:
 # Reading the declarations (the admin, the services and the sweeps' bulk paths do; nothing restates them).
 
 
-def declared(model: type, step: str) -> list[Any]:
+def declared(model: type[models.Model], step: str) -> list[Any]:
     """The django-fsm Transition objects of the step named `step` on `model`, one per source state."""
     return list(getattr(model, step)._django_fsm.transitions.values())
 
 
-def sources_of(model: type, step: str) -> tuple[str, ...]:
+def sources_of(model: type[models.Model], step: str) -> tuple[str, ...]:
     """The states the step may be taken from."""
     return tuple(str(t.source) for t in declared(model, step))
 
 
-def target_of(model: type, step: str) -> str:
+def target_of(model: type[models.Model], step: str) -> str:
     """The one state the step leads to (for steps with a fixed target, such as the scheduler's)."""
     targets = {t.target for t in declared(model, step)}
     if len(targets) != 1 or not isinstance(next(iter(targets)), str):
@@ -137,7 +141,7 @@ def target_of(model: type, step: str) -> str:
     return str(next(iter(targets)))
 
 
-def steps_by(model: type, key: str) -> dict[Any, str]:
+def steps_by(model: type[models.Model], key: str) -> dict[Any, str]:
     """Steps that declare custom[key], by that value: e.g. the scheduler's timeout step for each due action."""
     found: dict[Any, str] = {}
     for field in model._meta.fields:

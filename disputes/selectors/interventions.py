@@ -111,6 +111,12 @@ def _loaded(queryset: QuerySet[Intervention], *, party: str, now: datetime | Non
     )
 
 
+def open_proposals_of(case: Intervention) -> list[MediationProposal]:
+    """The open proposals with_case_details loaded on the case (its Prefetch to_attr; at most one)."""
+    loaded: list[MediationProposal] = vars(case)["open_proposals"]
+    return loaded
+
+
 def intervention_from(queryset: QuerySet[Intervention], pk: str | int) -> Intervention:
     """One case from a caller-scoped queryset; an id outside the scope (or not a number) names no case,
     with the same code the services use."""

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
+from disputes.errors import InvalidTransition
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -29,7 +30,7 @@ from disputes.models import (
 from disputes.models.help_requests import DUE_FIELD, deadline_due_by
 from disputes.penalties import resolution_penalty, solution_penalty
 from disputes.policies import PolicySnapshot
-from disputes.services.ledger import ledger_post, ledger_post_many
+from disputes.services.ledger import Posting, ledger_post, ledger_post_many
 
 ENTRY_KIND = {
     DeadlineKind.SOLUTION: EntryKind.HELP_SOLUTION_PENALTY,
@@ -139,7 +140,7 @@ def _penalty_entries(
     )
 
 
-_CLAIM_STATUS = {
+_CLAIM_STATUS: dict[str | None, str] = {
     ClaimStatus.PENDING: str(ViolationStatus.HELD),
     ClaimStatus.APPROVED: str(ViolationStatus.EXEMPTED),
     None: str(ViolationStatus.NOT_COUNTED),
@@ -162,6 +163,7 @@ class MissRules:
         key = (service_kind, item_price_fen, in_time, claim)
         decision = self._memo.get(key)
         if decision is None:
+            basis: str
             if self.deadline == DeadlineKind.SOLUTION:
                 points, basis = solution_penalty(self.policies), PenaltyBasis.FIXED
             else:
@@ -261,6 +263,8 @@ def record_misses_for(request: HelpRequest, *, now: datetime) -> None:
 
 def _row(request: HelpRequest, *, deadline: str) -> MissRow:
     due_at = request.solution_due_at if deadline == DeadlineKind.SOLUTION else request.resolution_due_at
+    if due_at is None:  # due_misses found this deadline passed, so it is set
+        raise InvalidTransition(f"HR-{request.pk} has no {deadline} deadline to miss.", code="no_deadline")
     return MissRow(
         id=request.pk,
         buyer_id=request.buyer_id,
@@ -287,7 +291,7 @@ def release_held_penalty(*, request: HelpRequest, deadline: str, approve: bool, 
     else:
         key = penalty_key(request.pk, deadline)
         memo = f"HR-{request.pk} force majeure rejected: penalty credited"
-        common = {
+        common: Posting = {
             "kind": ENTRY_KIND[DeadlineKind(deadline)],
             "idempotency_key": key,
             "actor": actor,

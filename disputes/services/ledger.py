@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -20,6 +20,18 @@ E = TypeVar("E", bound=LedgerEntry)
 class Posted(Generic[E]):
     entry: E
     created: bool
+
+
+class Posting(TypedDict):
+    """What the two entries of one posting share (the buyer credited, the merchant charged): ledger_post's
+    arguments besides the model, the amount and the account."""
+
+    kind: str
+    idempotency_key: str | None
+    actor: Any
+    source: models.Model | None
+    occurred_at: datetime | None
+    memo: str
 
 
 def _account_fields(model: type[LedgerEntry]) -> list[str]:

@@ -24,12 +24,12 @@ def insert_rows(
     meta = model._meta
     columns, casts = [], []
     for name in fields:
-        field = meta.get_field(name)
-        columns.append(connection.ops.quote_name(field.column))
+        field = _field(model, name)
+        columns.append(_quoted_column(field))
         casts.append(f"%s::{field.db_type(connection)}[]")
     conflict = ""
     if unique is not None:
-        conflict = f"ON CONFLICT ({connection.ops.quote_name(meta.get_field(unique).column)}) DO NOTHING"
+        conflict = f"ON CONFLICT ({_quoted_column(_field(model, unique))}) DO NOTHING"
     sql = (
         f"WITH inserted AS (INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
         f"SELECT * FROM unnest({', '.join(casts)}) {conflict} RETURNING 1) SELECT count(*) FROM inserted"
@@ -43,17 +43,32 @@ def insert_rows(
 def _bulk_create(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *, unique: str | None
 ) -> int:
-    attnames = [model._meta.get_field(name).attname for name in fields]  # values are ids, not instances
+    attnames = [_field(model, name).attname for name in fields]  # values are ids, not instances
     objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
     if unique is None:
         model._default_manager.bulk_create(objects, batch_size=2000)
         return len(objects)
-    attname = model._meta.get_field(unique).attname
+    attname = _field(model, unique).attname
     values = [getattr(o, attname) for o in objects]
     existing = set(model._default_manager.filter(**{f"{unique}__in": values}).values_list(unique, flat=True))
     fresh = [o for o in objects if getattr(o, attname) not in existing]
     model._default_manager.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
     return len(fresh)
+
+
+def _field(model: type[models.Model], name: str) -> models.Field:
+    """The concrete field `name` of `model`: rows are written column by column, never through a relation's
+    reverse side."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+def _quoted_column(field: models.Field) -> str:
+    if field.column is None:  # e.g. a many-to-many field: it has a table, not a column
+        raise TypeError(f"{field} has no column")
+    return connection.ops.quote_name(field.column)
 
 
 def insert_instances(objects: Sequence[models.Model], *, unique: str | None = None) -> int:

@@ -16,6 +16,7 @@ from disputes.models import (
     Judgment,
     MediationProposal,
 )
+from disputes.selectors.interventions import open_proposals_of
 from disputes.services.interventions.common import MAX_FILES, MAX_TEXT
 
 FILES_HELP = (
@@ -254,7 +255,7 @@ class InterventionCaseSerializer(serializers.ModelSerializer):
     @extend_schema_field(InterventionProposalSerializer(allow_null=True))
     def get_open_proposal(self, obj: Intervention) -> dict | None:
         """The proposal waiting for the parties' answers, if any (at most one is open)."""
-        proposals = obj.open_proposals  # loaded by the selector: open ones only
+        proposals = open_proposals_of(obj)  # loaded by the selector: open ones only
         return InterventionProposalSerializer(proposals[0]).data if proposals else None
 
     @extend_schema_field(InterventionAppealOutputSerializer(allow_null=True))

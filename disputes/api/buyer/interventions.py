@@ -24,7 +24,7 @@ from disputes.api.buyer.intervention_serializers import (
     InterventionWithdrawSerializer,
 )
 from disputes.api.common import error_responses
-from disputes.api.permissions import IsBuyer
+from disputes.api.permissions import IsBuyer, caller
 from disputes.models import Intervention
 from disputes.selectors.interventions import intervention_from, interventions_for_buyer, proposal_of
 from disputes.services.interventions.deciding import intervention_appeal
@@ -77,7 +77,7 @@ class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         form = InterventionEvidenceSubmitSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         intervention_submit_evidence(
-            actor=request.user,
+            actor=caller(request),
             case_id=case.pk,
             text=form.validated_data["text"],
             files=form.validated_data.get("files", []),
@@ -105,7 +105,7 @@ class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         proposal = proposal_of(case, proposal_id)
         form = InterventionRespondSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        intervention_respond(actor=request.user, proposal_id=proposal.pk, accept=form.validated_data["accept"])
+        intervention_respond(actor=caller(request), proposal_id=proposal.pk, accept=form.validated_data["accept"])
         return self._case(case.pk)
 
     @extend_schema(
@@ -124,7 +124,7 @@ class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         form = InterventionAppealSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         intervention_appeal(
-            actor=request.user,
+            actor=caller(request),
             case_id=case.pk,
             reasons=form.validated_data["reasons"],
             files=form.validated_data.get("files", []),
@@ -142,7 +142,7 @@ class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         case = self.get_object()
         form = InterventionWithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        intervention_withdraw(actor=request.user, case_id=case.pk, reason=form.validated_data["reason"])
+        intervention_withdraw(actor=caller(request), case_id=case.pk, reason=form.validated_data["reason"])
         return self._case(case.pk)
 
 
@@ -186,7 +186,7 @@ class BuyerInterventionViewSet(InterventionCaseActions):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         case = intervention_open(
-            actor=request.user,
+            actor=caller(request),
             ground=data["ground"],
             claim=data["claim"],
             refund_id=data.get("refund"),

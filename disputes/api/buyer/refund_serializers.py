@@ -24,13 +24,14 @@ FILES_HELP = (
 )
 
 
-def _amount_field(**kwargs: object) -> serializers.IntegerField:
+def _amount_field(*, required: bool | None = None, allow_null: bool = False) -> serializers.IntegerField:
     # Only the type is checked here (a whole number; "abc" or 12.5 -> code "invalid"). Whether the value is
     # allowed (more than zero, at most what is still refundable) is the service's rule and keeps its codes
     # invalid_amount / amount_exceeds_refundable.
     return serializers.IntegerField(
         help_text="Refund amount in fen (1 元 = 100 fen), a whole number; more than 0 and at most `refundable_fen`.",
-        **kwargs,
+        required=required,
+        allow_null=allow_null,
     )
 
 

@@ -23,7 +23,7 @@ from disputes.api.buyer.refund_serializers import (
     BuyerRefundShipReturnSerializer,
 )
 from disputes.api.common import error_responses
-from disputes.api.permissions import IsBuyer
+from disputes.api.permissions import IsBuyer, caller
 from disputes.models import RefundRequest
 from disputes.selectors.refunds import refund_from, refunds_for_buyer, with_refund_details
 from disputes.services.refunds.buyer import refund_apply, refund_cancel, refund_modify, refund_ship_return
@@ -92,7 +92,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         form.is_valid(raise_exception=True)
         data = form.validated_data
         refund = refund_apply(
-            actor=request.user,
+            actor=caller(request),
             order_item_id=data["order_item"],
             refund_type=data["refund_type"],
             reason=data["reason"],
@@ -117,7 +117,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         form.is_valid(raise_exception=True)
         data = form.validated_data
         refund_modify(
-            actor=request.user,
+            actor=caller(request),
             refund_id=refund.pk,
             amount_fen=data.get("amount_fen"),
             reason=data.get("reason"),
@@ -135,7 +135,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         refund = self.get_object()
-        refund_cancel(actor=request.user, refund_id=refund.pk)
+        refund_cancel(actor=caller(request), refund_id=refund.pk)
         return self._detail(refund.pk)
 
     @extend_schema(
@@ -151,7 +151,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         form = BuyerRefundShipReturnSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         refund_ship_return(
-            actor=request.user,
+            actor=caller(request),
             refund_id=refund.pk,
             carrier=form.validated_data["carrier"],
             waybill=form.validated_data["waybill"],
@@ -184,7 +184,7 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         form = BuyerRefundExpressClaimCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         claim = refund_express_claim(
-            actor=request.user,
+            actor=caller(request),
             refund_id=refund.pk,
             description=form.validated_data["description"],
             files=form.validated_data["files"],
@@ -209,6 +209,6 @@ class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         form = BuyerRefundInterventionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         case = refund_request_intervention(
-            actor=request.user, refund_id=refund.pk, reason=form.validated_data["reason"]
+            actor=caller(request), refund_id=refund.pk, reason=form.validated_data["reason"]
         )
         return Response(BuyerRefundInterventionSerializer(case).data, status=status.HTTP_201_CREATED)

@@ -16,7 +16,7 @@ from disputes.api.buyer.serializers import (
     BuyerHelpTextSerializer,
 )
 from disputes.api.common import error_responses, help_request_from, request_id
-from disputes.api.permissions import IsBuyer
+from disputes.api.permissions import IsBuyer, caller
 from disputes.models import HelpRequest
 from disputes.selectors.help_requests import help_requests_for_buyer
 from disputes.services.help_requests import (
@@ -81,7 +81,7 @@ class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         form.is_valid(raise_exception=True)
         data = form.validated_data
         raised = help_request_raise(
-            actor=request.user,
+            actor=caller(request),
             order_item_id=data["order_item"],
             anomaly_kind=data["anomaly_kind"],
             description=data["description"],
@@ -97,7 +97,7 @@ class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        help_request_cancel(actor=request.user, request_id=request_id(pk))
+        help_request_cancel(actor=caller(request), request_id=request_id(pk))
         return self._detail(request_id(pk))
 
     @extend_schema(
@@ -108,7 +108,7 @@ class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
-        help_request_confirm(actor=request.user, request_id=request_id(pk))
+        help_request_confirm(actor=caller(request), request_id=request_id(pk))
         return self._detail(request_id(pk))
 
     @extend_schema(
@@ -122,7 +122,7 @@ class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def object_to_resolution(self, request: Request, pk: str) -> Response:
         form = BuyerHelpTextSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        help_request_object(actor=request.user, request_id=request_id(pk), text=form.validated_data["text"])
+        help_request_object(actor=caller(request), request_id=request_id(pk), text=form.validated_data["text"])
         return self._detail(request_id(pk))
 
     @extend_schema(
@@ -138,5 +138,7 @@ class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def complaint(self, request: Request, pk: str) -> Response:
         form = BuyerHelpTextSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        violation = help_complaint_file(actor=request.user, request_id=request_id(pk), text=form.validated_data["text"])
+        violation = help_complaint_file(
+            actor=caller(request), request_id=request_id(pk), text=form.validated_data["text"]
+        )
         return Response(BuyerHelpComplaintSerializer(violation).data, status=status.HTTP_201_CREATED)

@@ -15,7 +15,7 @@ from disputes.api.merchant.intervention_serializers import (
     MerchantInterventionOpenSerializer,
     MerchantInterventionOpenUploadSerializer,
 )
-from disputes.api.permissions import IsParty
+from disputes.api.permissions import IsParty, caller
 from disputes.models import Ground
 from disputes.selectors.interventions import interventions_for_merchant
 from disputes.services.interventions.opening import intervention_open
@@ -67,7 +67,7 @@ class MerchantInterventionViewSet(InterventionCaseActions):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         case = intervention_open(
-            actor=request.user,
+            actor=caller(request),
             ground=Ground.GOODS_REFUSED,
             claim=data["claim"],
             refund_id=data["refund"],

@@ -23,7 +23,8 @@ class _StrictBooleanWidget(BooleanWidget):
 
 
 class _StrictBooleanField(forms.NullBooleanField):
-    def to_python(self, value: Any) -> bool | None:
+    # NullBooleanField's own signature; the stubs silence the same clash with BooleanField on NullBooleanField.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if isinstance(value, bool):
             return value
         if value in (None, ""):

@@ -25,7 +25,7 @@ from disputes.api.merchant.refund_serializers import (
     MerchantRefundRefuseSerializer,
     MerchantRefundReshipSerializer,
 )
-from disputes.api.permissions import IsParty
+from disputes.api.permissions import IsParty, caller
 from disputes.models import RefundRequest
 from disputes.selectors.refunds import refund_from, refunds_for_merchant, with_refund_details
 from disputes.services.refunds.escalation import refund_request_intervention
@@ -104,7 +104,9 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         refund = self.get_object()
         form = MerchantRefundAgreeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        refund_agree(actor=request.user, refund_id=refund.pk, return_address=form.validated_data.get("return_address"))
+        refund_agree(
+            actor=caller(request), refund_id=refund.pk, return_address=form.validated_data.get("return_address")
+        )
         return self._detail(refund.pk)
 
     @extend_schema(
@@ -124,7 +126,7 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         form = MerchantRefundRefuseSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         refund_refuse(
-            actor=request.user,
+            actor=caller(request),
             refund_id=refund.pk,
             reason=form.validated_data["reason"],
             files=form.validated_data.get("files", []),
@@ -142,7 +144,7 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @action(detail=True, methods=["post"], url_path="confirm-goods", url_name="confirm-goods")
     def confirm_goods(self, request: Request, pk: str) -> Response:
         refund = self.get_object()
-        refund_confirm_goods(actor=request.user, refund_id=refund.pk)
+        refund_confirm_goods(actor=caller(request), refund_id=refund.pk)
         return self._detail(refund.pk)
 
     @extend_schema(
@@ -166,7 +168,7 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         form = MerchantRefundRefuseSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         refund_refuse_goods(
-            actor=request.user,
+            actor=caller(request),
             refund_id=refund.pk,
             reason=form.validated_data["reason"],
             files=form.validated_data.get("files", []),
@@ -184,7 +186,7 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         refund = self.get_object()
         form = MerchantRefundReshipSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        refund_reship(actor=request.user, refund_id=refund.pk, waybill=form.validated_data["waybill"])
+        refund_reship(actor=caller(request), refund_id=refund.pk, waybill=form.validated_data["waybill"])
         return self._detail(refund.pk)
 
     @extend_schema(
@@ -204,6 +206,6 @@ class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         form = MerchantRefundInterventionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         case = refund_request_intervention(
-            actor=request.user, refund_id=refund.pk, reason=form.validated_data["reason"]
+            actor=caller(request), refund_id=refund.pk, reason=form.validated_data["reason"]
         )
         return Response(MerchantRefundInterventionSerializer(case).data, status=status.HTTP_201_CREATED)

@@ -19,7 +19,7 @@ from disputes.api.merchant.serializers import (
     MerchantHelpResolveSerializer,
     MerchantHelpSolutionSerializer,
 )
-from disputes.api.permissions import IsParty
+from disputes.api.permissions import IsParty, caller
 from disputes.models import HelpRequest
 from disputes.selectors.help_requests import help_requests_for_party
 from disputes.services.force_majeure import help_force_majeure_claim
@@ -79,7 +79,7 @@ class MerchantHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         form = MerchantHelpSolutionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         help_request_give_solution(
-            actor=request.user,
+            actor=caller(request),
             request_id=request_id(pk),
             text=form.validated_data["text"],
             appointment_at=form.validated_data.get("appointment_at"),
@@ -96,7 +96,7 @@ class MerchantHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     def resolve(self, request: Request, pk: str) -> Response:
         form = MerchantHelpResolveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        help_request_mark_resolved(actor=request.user, request_id=request_id(pk), note=form.validated_data["note"])
+        help_request_mark_resolved(actor=caller(request), request_id=request_id(pk), note=form.validated_data["note"])
         return self._detail(request_id(pk))
 
     @extend_schema(
@@ -121,7 +121,7 @@ class MerchantHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         form.is_valid(raise_exception=True)
         data = form.validated_data
         claim = help_force_majeure_claim(
-            actor=request.user,
+            actor=caller(request),
             request_id=request_id(pk),
             deadline=data["deadline"],
             category=data["category"],

@@ -239,7 +239,8 @@ class Command(BaseCommand):
                     cursor.execute(
                         sql,
                         {
-                            **timings,
+                            # psycopg sends a timedelta as an interval; the stubs' list of SQL parameter types omits it.
+                            **timings,  # type: ignore[dict-item]
                             "items": item_ids,
                             "buyers": buyer_ids,
                             "n": len(item_ids),

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from disputes import policies as policy_table
@@ -256,7 +256,8 @@ class Command(BaseCommand):
                         "prefix": f"{BENCH_ORDER_PREFIX}{n}-",
                         "merchant": parties.merchant_id,
                         "order_status": ORDERS[group.order][0],
-                        **{f"o_{k}": order_times_of.get(k) for k in ("paid_at", "shipped_at", "signed_at")},
+                        # psycopg sends a timedelta as an interval; the stubs' list of SQL parameter types omits it.
+                        **{f"o_{k}": order_times_of.get(k) for k in ("paid_at", "shipped_at", "signed_at")},  # type: ignore[misc]
                         "product": parties.product_id,
                         "price": ITEM_PRICE_FEN,
                         "damage_kind": ServiceKind.DAMAGE_GUARANTEE.value,
@@ -275,7 +276,7 @@ class Command(BaseCommand):
                         "refused_goods": group.refused_goods,
                         "close_reason": "Cancelled by the buyer" if group.cancelled else "",
                         "cancelled": group.cancelled,
-                        **{f"r_{k}": group.times.get(k) for k in REFUND_TIMES},
+                        **{f"r_{k}": group.times.get(k) for k in REFUND_TIMES},  # type: ignore[misc]  # intervals, as above
                     },
                 )
 
@@ -368,12 +369,9 @@ class Command(BaseCommand):
         total = 0
         for model in LEDGER_MODELS:
             fields = {f.name for f in model._meta.concrete_fields}
-            entries = model.objects.order_by()
-            entries = (
-                entries.filter(merchant_id=merchant_id)
-                if "merchant" in fields
-                else entries.filter(buyer_id__in=buyer_ids)
-            )
+            # The account column depends on the ledger (a merchant's, or a buyer's), so the lookup is built here.
+            account = Q(merchant_id=merchant_id) if "merchant" in fields else Q(buyer_id__in=buyer_ids)
+            entries = model.objects.order_by().filter(account)
             total += (
                 entries.exclude(idempotency_key=None)
                 .values("idempotency_key")

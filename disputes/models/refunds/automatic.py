@@ -3,8 +3,10 @@ the refund, and the instant-refund advance's bookkeeping. Mixed into RefundReque
 by field name."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.db import models
+from django.db.models.options import Options
 from django_fsm import RETURN_VALUE, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -24,7 +26,15 @@ from disputes.models.steps import NOBODY, SYSTEM
 class TimeoutSteps:
     """What the scheduler does when due_at passes."""
 
-    state: Any
+    if TYPE_CHECKING:
+        # The RefundRequest fields these steps read and set, as its model fields type them.
+        state: str
+        agreed_at: datetime | None
+        goods_received_at: datetime | None
+        succeeded_at: datetime | None
+        return_address: str
+        closed_at: datetime | None
+        close_reason: str
 
     # --- what the scheduler does when due_at passes (custom "due_action"). The sweep's bulk path reads
     # source and target from these declarations; a test proves it and these bodies agree on every state.
@@ -120,7 +130,19 @@ class TimeoutSteps:
 class JudgmentSteps:
     """What executing (or overturning) a platform judgment does to the refund."""
 
-    _meta: Any
+    if TYPE_CHECKING:
+        # The RefundRequest fields these steps read and set, as its model fields type them.
+        _meta: ClassVar[Options[Any]]
+        refund_type: str
+        amount_fen: int
+        agreed_at: datetime | None
+        agreed_on_behalf: bool
+        return_address: str
+        refused_goods: bool
+        intervention_requested_at: datetime | None
+        closed_at: datetime | None
+        close_reason: str
+        succeeded_at: datetime | None
 
     # --- what a platform judgment does to the refund: it follows from the judgment, no one takes it alone ---
 
@@ -183,7 +205,10 @@ class JudgmentSteps:
         # from judgment_snapshot), so the new judgment executes as if the old one had never been.
         for name in JUDGMENT_FIELDS:
             if name != "state" and name in before:
-                setattr(self, name, self._meta.get_field(name).to_python(before[name]))
+                field = self._meta.get_field(name)
+                if not isinstance(field, models.Field):  # the judgment's fields are the request's own columns
+                    raise TypeError(f"RefundRequest.{name} is not a column")
+                setattr(self, name, field.to_python(before[name]))
         return str(before["state"])
 
     def judgment_snapshot(self) -> dict[str, Any]:
@@ -193,6 +218,10 @@ class JudgmentSteps:
 
 class AdvanceSteps:
     """The instant-refund advance (先行垫付), a second state field."""
+
+    if TYPE_CHECKING:
+        # The RefundRequest field record_repaid sets, as its model field types it.
+        repaid_at: datetime | None
 
     # --- the instant-refund advance: bookkeeping that follows from the request's steps, except the
     # repayment that staff record --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from disputes.models import (
     ViolationKind,
     ViolationStatus,
 )
-from disputes.services.ledger import ledger_post, ledger_reverse
+from disputes.services.ledger import Posting, ledger_post, ledger_reverse
 from disputes.services.refunds.money import judgment_key
 from disputes.services.refunds.platform import refund_execute_judgment
 
@@ -31,7 +31,7 @@ def judgment_execute(judgment: Judgment, *, case: Intervention, actor: Actor) ->
     now = timezone.now()
     refund_execute_judgment(judgment, case=case, actor=actor, at=now)
     if judgment.compensation_points:
-        common = {
+        common: Posting = {
             "kind": EntryKind.COMPENSATION,
             "idempotency_key": judgment_key(judgment.pk, "compensation"),
             "actor": actor,

@@ -13,6 +13,7 @@ from disputes.models import (
     Channel,
     Ground,
     Intervention,
+    Order,
     OrderItem,
     Party,
     RefundRequest,
@@ -57,16 +58,16 @@ def intervention_open(
     if staff:
         if not actor.has_perm(WORK):
             raise Forbidden("Only intervention staff may file a case.", code="staff_permission_required")
-        if on_behalf_of not in (Party.BUYER, Party.MERCHANT):
+        if on_behalf_of is None or on_behalf_of not in (Party.BUYER, Party.MERCHANT):
             raise ValidationFailed(
                 "Staff file a case on behalf of the buyer or the merchant.", code="on_behalf_required"
             )
         if channel not in (Channel.PHONE, Channel.ONLINE_CHAT, Channel.SENIOR):
             raise ValidationFailed("Staff file from the phone, online chat or 小二 channel.", code="invalid_channel")
-        applicant = on_behalf_of
+        filed_for: str | None = on_behalf_of
     else:
         channel = Channel.ORDER_PAGE
-        applicant = None
+        filed_for = None
     with transaction.atomic():
         refund = None
         if refund_id is not None:
@@ -88,17 +89,8 @@ def intervention_open(
         else:
             raise ValidationFailed("Name the refund request or the order item.", code="subject_required")
         order = item.order
-        if not staff:
-            buyer, merchant = buyer_of(actor), merchant_of(actor)
-            if buyer is not None and buyer.pk == order.buyer_id:
-                applicant = Party.BUYER
-            elif merchant is not None and merchant.pk == order.merchant_id:
-                applicant = Party.MERCHANT
-            elif refund is not None:
-                # The same answer as for a missing refund: another party's refund must not be told apart.
-                raise NotFound("No such refund request.", code="refund_not_found")
-            else:
-                raise NotFound("No such order item on your orders.", code="order_item_not_found")
+        # Staff name the party they file for; a party files for itself.
+        applicant = filed_for if filed_for is not None else _applicant(actor, order, refund)
         _check_grounds(applicant=applicant, ground=ground, refund=refund, item=item)
         if Intervention.objects.filter(order_item=item, state__in=CASE_PENDING_STATES).exists():
             raise DomainError("An intervention case on this item is already open.", code="intervention_exists")
@@ -124,6 +116,19 @@ def intervention_open(
             refund_hold_for_case(refund, at=timezone.now())
         notify_after_commit("intervention.opened", case="intervention", case_id=case.pk)
     return case
+
+
+def _applicant(actor: Actor, order: Order, refund: RefundRequest | None) -> str:
+    """The party of the order a buyer or merchant files as; NotFound for anyone else."""
+    buyer, merchant = buyer_of(actor), merchant_of(actor)
+    if buyer is not None and buyer.pk == order.buyer_id:
+        return Party.BUYER
+    if merchant is not None and merchant.pk == order.merchant_id:
+        return Party.MERCHANT
+    if refund is not None:
+        # The same answer as for a missing refund: another party's refund must not be told apart.
+        raise NotFound("No such refund request.", code="refund_not_found")
+    raise NotFound("No such order item on your orders.", code="order_item_not_found")
 
 
 def _check_grounds(*, applicant: str, ground: str, refund: RefundRequest | None, item: OrderItem) -> None:

@@ -12,7 +12,7 @@ from disputes.services.refunds.common import lock_refund, not_found
 from disputes.services.steps import audit
 
 # The intervention ground (客服介入 grounds, RULES.md section 4) a buyer's request is filed under, by refund reason.
-REASON_GROUNDS = {
+REASON_GROUNDS: dict[str, Ground] = {
     RefundReason.QUALITY: Ground.QUALITY,
     RefundReason.DAMAGED: Ground.LOGISTICS_DAMAGED,
     RefundReason.NOT_AS_DESCRIBED: Ground.FALSE_ADVERTISING,
@@ -58,7 +58,16 @@ def open_case(
     """Open the platform's case on a saved refund and note it in the refund's history. intervention_open
     stops the refund's clock itself (in the database: reload the refund to see it)."""
     # Staff act for a merchant that called in (the admin's on-behalf reason records the call).
-    staff = {"on_behalf_of": on_behalf_of, "channel": Channel.PHONE} if on_behalf_of else {}
-    case = intervention_open(actor=actor, ground=ground, claim=claim, refund_id=refund.pk, **staff)
+    if on_behalf_of:
+        case = intervention_open(
+            actor=actor,
+            ground=ground,
+            claim=claim,
+            refund_id=refund.pk,
+            on_behalf_of=on_behalf_of,
+            channel=Channel.PHONE,
+        )
+    else:
+        case = intervention_open(actor=actor, ground=ground, claim=claim, refund_id=refund.pk)
     audit(refund, actor=actor, step="request_intervention", description=f"{case.number} opened: {claim}"[:500])
     return case
