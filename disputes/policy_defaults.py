@@ -8,6 +8,13 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext_noop
 
+# Values that must stay in order, (lower, higher, strictly): policy_update refuses a change that breaks one.
+ORDERED_PAIRS: tuple[tuple[str, str, bool], ...] = (
+    ("help.window_start", "help.window_end", True),  # the 09:00–18:00 window of the 1-hour deadline
+    ("refund.damage_penalty_min", "refund.damage_penalty_max", False),
+    ("standard.install.min", "standard.install.max", False),
+)
+
 
 class PolicyDefault(NamedTuple):
     key: str

@@ -158,30 +158,30 @@ def system_actor() -> Actor:
     return user
 
 
-def is_system(user: Any) -> bool:
+def is_system(user: object) -> bool:
     """Whether `user` is the scheduler."""
     return getattr(user, "username", None) == SYSTEM_USERNAME and not getattr(user, "is_active", True)
 
 
-def buyer_of(user: Any) -> Buyer | None:
+def buyer_of(user: object) -> Buyer | None:
     """The buyer account a user logs in as, if any."""
     found: Buyer | None = _related(user, "buyer")
     return found
 
 
-def merchant_of(user: Any) -> Merchant | None:
+def merchant_of(user: object) -> Merchant | None:
     """The merchant an API user acts for, if any."""
     link = _related(user, "merchant_user")
     return link.merchant if link is not None else None
 
 
-def provider_of(user: Any) -> ServiceProvider | None:
+def provider_of(user: object) -> ServiceProvider | None:
     """The service provider an API user acts for, if any."""
     link = _related(user, "provider_user")
     return link.provider if link is not None else None
 
 
-def _related(user: Any, name: str) -> Any:
+def _related(user: object, name: str) -> Any:
     if user is None or (not getattr(user, "is_authenticated", False) and getattr(user, "pk", None) is None):
         return None
     try:

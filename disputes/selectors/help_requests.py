@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -22,7 +21,7 @@ HIDDEN_FROM_PARTY = (HelpState.RAISED, HelpState.CANCELLED)
 _LIST_RELATIONS = ("merchant", "provider", "buyer", "order_item__order", "order_item__product")
 
 
-def help_requests_for_buyer(user: Any) -> QuerySet[HelpRequest]:
+def help_requests_for_buyer(user: object) -> QuerySet[HelpRequest]:
     """The buyer's own requests in every state, newest first; none for a user who is not a buyer."""
     buyer = buyer_of(user)
     if buyer is None:
@@ -30,7 +29,7 @@ def help_requests_for_buyer(user: Any) -> QuerySet[HelpRequest]:
     return HelpRequest.objects.filter(buyer=buyer).select_related(*_LIST_RELATIONS)
 
 
-def help_requests_for_party(user: Any) -> QuerySet[HelpRequest]:
+def help_requests_for_party(user: object) -> QuerySet[HelpRequest]:
     """The requests a merchant or provider API user may see; none for anyone else.
 
     A merchant sees every request on its shop once dispatched; a provider only those

@@ -2,7 +2,6 @@
 number of queries (no per-row lookups)."""
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -57,7 +56,7 @@ def decision_breached_q(now: datetime) -> Q:
 _RELATIONS = ("merchant", "buyer", "refund", "order_item__order", "order_item__product")
 
 
-def interventions_for_buyer(user: Any, *, now: datetime | None = None) -> QuerySet[Intervention]:
+def interventions_for_buyer(user: object, *, now: datetime | None = None) -> QuerySet[Intervention]:
     """The buyer's own cases in every stage, newest first; none for a user who is not a buyer."""
     buyer = buyer_of(user)
     if buyer is None:
@@ -65,7 +64,7 @@ def interventions_for_buyer(user: Any, *, now: datetime | None = None) -> QueryS
     return _loaded(Intervention.objects.filter(buyer=buyer), party=Party.BUYER, now=now)
 
 
-def interventions_for_merchant(user: Any, *, now: datetime | None = None) -> QuerySet[Intervention]:
+def interventions_for_merchant(user: object, *, now: datetime | None = None) -> QuerySet[Intervention]:
     """Every case on the merchant's shop, newest first; none for anyone but a merchant API user.
 
     Service providers answer one-click help only: disputes are the merchant's own business.

@@ -71,7 +71,7 @@ def _with_refundable(queryset: QuerySet[RefundRequest]) -> QuerySet[RefundReques
     return queryset.annotate(refundable_fen=refundable_expression("order_item"))
 
 
-def refunds_for_buyer(user: Any) -> QuerySet[RefundRequest]:
+def refunds_for_buyer(user: object) -> QuerySet[RefundRequest]:
     """The buyer's own refund requests in every state, newest first; none for a user who is not a buyer."""
     buyer = buyer_of(user)
     if buyer is None:
@@ -81,7 +81,7 @@ def refunds_for_buyer(user: Any) -> QuerySet[RefundRequest]:
     return _with_refundable(queryset).order_by("-created_at", "-id")
 
 
-def refunds_for_merchant(user: Any) -> QuerySet[RefundRequest]:
+def refunds_for_merchant(user: object) -> QuerySet[RefundRequest]:
     """Every refund request on the merchant's shop, newest first; none for anyone but a merchant API user.
 
     Service providers answer one-click help only: refunds are the merchant's own business.

@@ -1,7 +1,5 @@
 """Force majeure (不可抗力) on one-click help: the party claims it before a deadline, staff decide."""
 
-from typing import Any
-
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,7 +26,7 @@ MAX_FILES = 10
 
 def help_force_majeure_claim(
     *,
-    actor: Any,
+    actor: Actor,
     request_id: int,
     deadline: str,
     category: str,

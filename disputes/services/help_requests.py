@@ -1,7 +1,6 @@
 """One-click help (一键求助) services: raise, cancel, solve, resolve, confirm, object, rule, close, follow up."""
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +8,7 @@ from django_fsm import can_proceed
 
 from disputes import policies as policy_table
 from disputes import sla
-from disputes.actors import buyer_of, merchant_of, provider_of
+from disputes.actors import Actor, buyer_of, merchant_of, provider_of
 from disputes.choices import HELP_ELIGIBLE_SERVICES
 from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from disputes.jobs import enqueue_after_commit
@@ -51,12 +50,12 @@ def _lock(request_id: int) -> HelpRequest:
     return lock(HelpRequest, request_id, missing="No such help request.", code="help_request_not_found")
 
 
-def _is_buyer(actor: Any, request: HelpRequest) -> bool:
+def _is_buyer(actor: Actor, request: HelpRequest) -> bool:
     buyer = buyer_of(actor)
     return buyer is not None and buyer.pk == request.buyer_id
 
 
-def _visible_to_party(actor: Any, request: HelpRequest) -> bool:
+def _visible_to_party(actor: Actor, request: HelpRequest) -> bool:
     """The merchant sees all its requests; a provider only those dispatched to it."""
     if request.state in (HelpState.RAISED, HelpState.CANCELLED):
         return False
@@ -67,7 +66,7 @@ def _visible_to_party(actor: Any, request: HelpRequest) -> bool:
     return provider is not None and request.provider_id is not None and provider.pk == request.provider_id
 
 
-def _require_responsible(actor: Any, request: HelpRequest) -> str:
+def _require_responsible(actor: Actor, request: HelpRequest) -> str:
     """The merchant, its designated provider, or staff recording on their behalf. Returns the role."""
     if _visible_to_party(actor, request):
         return "party"
@@ -77,14 +76,14 @@ def _require_responsible(actor: Any, request: HelpRequest) -> str:
     raise NotFound("No such help request.", code="help_request_not_found")
 
 
-def _require_buyer(actor: Any, request: HelpRequest) -> None:
+def _require_buyer(actor: Actor, request: HelpRequest) -> None:
     if not _is_buyer(actor, request):
         raise NotFound("No such help request.", code="help_request_not_found")
 
 
 def help_request_raise(
     *,
-    actor: Any,
+    actor: Actor,
     order_item_id: int,
     anomaly_kind: str,
     description: str,
@@ -175,7 +174,7 @@ def help_request_raise(
     return request
 
 
-def help_request_cancel(*, actor: Any, request_id: int) -> HelpRequest:
+def help_request_cancel(*, actor: Actor, request_id: int) -> HelpRequest:
     """The buyer cancels within the cancel window (server clock); the request becomes void.
 
     Raises NotFound for someone else's request and InvalidTransition once the window ended.
@@ -191,7 +190,7 @@ def help_request_cancel(*, actor: Any, request_id: int) -> HelpRequest:
     return request
 
 
-def help_request_dispatch(*, request_id: int, actor: Any, now: datetime | None = None) -> bool:
+def help_request_dispatch(*, request_id: int, actor: Actor, now: datetime | None = None) -> bool:
     """Dispatch one request whose cancel window has ended; False when there is nothing to do."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -205,7 +204,7 @@ def help_request_dispatch(*, request_id: int, actor: Any, now: datetime | None =
 
 
 def help_request_give_solution(
-    *, actor: Any, request_id: int, text: str, appointment_at: datetime | None = None
+    *, actor: Actor, request_id: int, text: str, appointment_at: datetime | None = None
 ) -> HelpRequest:
     """The merchant or provider (or staff, from a phone call) gives a solution; stops the 1-hour clock.
 
@@ -237,7 +236,7 @@ def help_request_give_solution(
     return request
 
 
-def help_request_mark_resolved(*, actor: Any, request_id: int, note: str) -> HelpRequest:
+def help_request_mark_resolved(*, actor: Actor, request_id: int, note: str) -> HelpRequest:
     """The merchant or provider marks the problem resolved; stops the 48-hour clock.
 
     The buyer confirms or objects; without either, the sweep confirms after the policy delay.
@@ -263,7 +262,7 @@ def help_request_mark_resolved(*, actor: Any, request_id: int, note: str) -> Hel
     return request
 
 
-def help_request_confirm(*, actor: Any, request_id: int) -> HelpRequest:
+def help_request_confirm(*, actor: Actor, request_id: int) -> HelpRequest:
     """The buyer confirms that the problem is resolved."""
     with transaction.atomic():
         request = _lock(request_id)
@@ -274,7 +273,7 @@ def help_request_confirm(*, actor: Any, request_id: int) -> HelpRequest:
     return request
 
 
-def help_request_object(*, actor: Any, request_id: int, text: str) -> HelpRequest:
+def help_request_object(*, actor: Actor, request_id: int, text: str) -> HelpRequest:
     """The buyer objects to the resolution; the request goes to staff, who rule on it."""
     objection = clean_text(text, field="objection")
     with transaction.atomic():
@@ -293,7 +292,7 @@ def help_request_object(*, actor: Any, request_id: int, text: str) -> HelpReques
     return request
 
 
-def help_request_rule_objection(*, actor: Any, request_id: int, resolved: bool, reason: str) -> HelpRequest:
+def help_request_rule_objection(*, actor: Actor, request_id: int, resolved: bool, reason: str) -> HelpRequest:
     """Staff rule on a buyer's objection: the problem was resolved (final) or not (reopened).
 
     A reopened request runs its 48-hour clock again from the original deadline: if that
@@ -313,19 +312,22 @@ def help_request_rule_objection(*, actor: Any, request_id: int, resolved: bool, 
     return request
 
 
-def help_request_close(*, actor: Any, request_id: int, reason: str) -> HelpRequest:
+def help_request_close(*, actor: Actor, request_id: int, reason: str) -> HelpRequest:
     """Staff close a request that needs no more work (e.g. the buyer withdrew by phone)."""
     why = clean_text(reason, field="reason")
     with transaction.atomic():
         request = _lock(request_id)
         require_step(request, "close", message="This request cannot be closed")
         require_allowed(request, "close", actor)
-        request.close(at=timezone.now(), by=actor, description=f"Closed by staff: {why}")
+        now = timezone.now()
+        # A deadline that passed before the close is a miss like any other: closing is no way out of its penalty.
+        record_misses_for(request, now=now)
+        request.close(at=now, by=actor, description=f"Closed by staff: {why}")
         request.save()
     return request
 
 
-def help_request_record_followup(*, actor: Any, request_id: int, note: str) -> HelpRequest:
+def help_request_record_followup(*, actor: Actor, request_id: int, note: str) -> HelpRequest:
     """Staff record the 48-hour follow-up call with the buyer; it leaves the follow-up queue."""
     text = clean_text(note, field="note")
     with transaction.atomic():
@@ -337,6 +339,6 @@ def help_request_record_followup(*, actor: Any, request_id: int, note: str) -> H
     return request
 
 
-def visible_to(actor: Any, request: HelpRequest) -> bool:
+def visible_to(actor: Actor, request: HelpRequest) -> bool:
     """Whether a merchant/provider API user may see this request."""
     return _visible_to_party(actor, request)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from disputes.actors import Actor
 from disputes.errors import IdempotencyConflict, ValidationFailed
 from disputes.models.ledger import EntryKind, LedgerEntry
 from disputes.sql.bulk import insert_instances, insert_rows
@@ -28,7 +29,7 @@ class Posting(TypedDict):
 
     kind: str
     idempotency_key: str | None
-    actor: Any
+    actor: Actor
     source: models.Model | None
     occurred_at: datetime | None
     memo: str
@@ -50,7 +51,7 @@ def ledger_post(
     amount: int,
     kind: str,
     idempotency_key: str | None,
-    actor: Any,
+    actor: Actor,
     source: models.Model | None = None,
     memo: str = "",
     occurred_at: datetime | None = None,
@@ -101,7 +102,7 @@ def ledger_post(
     return Posted(entry, True)
 
 
-def ledger_reverse(*, entry: E, actor: Any, reason: str) -> Posted[E]:
+def ledger_reverse(*, entry: E, actor: Actor, reason: str) -> Posted[E]:
     """Cancel `entry` with a new entry of the opposite amount that points at it; at most once."""
     if entry.reverses_id is not None:
         raise ValidationFailed("A reversal cannot itself be reversed; post a new entry.", code="reversal_of_reversal")

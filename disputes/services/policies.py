@@ -1,17 +1,35 @@
 """Changing a policy value: validated, attributed to a user, and recorded in the policy's change history."""
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from disputes.actors import Actor
 from disputes.errors import Forbidden, NotFound, ValidationFailed
 from disputes.models import Policy, PolicyChange
+from disputes.policy_defaults import ORDERED_PAIRS
 
 MAX_REASON = 255
 
 
-def policy_update(*, actor: Any, policy_id: int, value: int, reason: str) -> Policy:
+def _check_order(policy: Policy) -> None:
+    """Refuse a value that puts `policy` out of order with its pair (ORDERED_PAIRS), e.g. a business window that
+    would end before it starts: every rule that reads the pair would fail."""
+    for lower, higher, strict in ORDERED_PAIRS:
+        if policy.key not in (lower, higher):
+            continue
+        other_key = higher if policy.key == lower else lower
+        other = Policy.objects.select_for_update().get(key=other_key)
+        low, high = (policy.value, other.value) if policy.key == lower else (other.value, policy.value)
+        if low > high or (strict and low == high):
+            relation = "before" if strict else "at most"
+            raise ValidationFailed(
+                f"{policy.key} = {policy.value} would break the rule that {lower} is {relation} {higher} "
+                f"({other_key} is {other.value}).",
+                code="policies_out_of_order",
+            )
+
+
+def policy_update(*, actor: Actor, policy_id: int, value: int, reason: str) -> Policy:
     """Set a policy's value, recording who changed it, when, from what and why (a PolicyChange row).
 
     Requires a staff actor with disputes.change_policy and a non-empty reason. The new value
@@ -41,6 +59,7 @@ def policy_update(*, actor: Any, policy_id: int, value: int, reason: str) -> Pol
             policy.clean()
         except ValidationError as exc:
             raise ValidationFailed(f"{policy.key}: {' '.join(exc.messages)}", code="invalid_value") from None
+        _check_order(policy)
         policy.updated_by = actor
         policy.save(update_fields=["value", "updated_by", "updated_at"])
         PolicyChange.objects.create(policy=policy, old_value=old_value, new_value=value, reason=why, changed_by=actor)

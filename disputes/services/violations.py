@@ -1,7 +1,5 @@
 """Merchant violations: breach-of-promise complaints and staff decisions on them (RULES.md section 5)."""
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,7 +12,7 @@ from disputes.services.inputs import clean_text
 from disputes.services.steps import lock, require_allowed, require_step
 
 
-def help_complaint_file(*, actor: Any, request_id: int, text: str) -> Violation:
+def help_complaint_file(*, actor: Actor, request_id: int, text: str) -> Violation:
     """The buyer complains of a breach of promise (违背承诺) on a help request; staff review it.
 
     Refused as already compensated when a penalty for this request was paid: the paid

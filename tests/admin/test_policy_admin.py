@@ -120,6 +120,26 @@ def test_policy_update_refuses_a_bad_clock_value(superuser):
         policy_update(actor=superuser, policy_id=start.pk, value=975, reason="Half past nine?")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "other"),
+    [
+        ("help.window_start", 1800, "help.window_end"),  # an empty 1-hour window would break every new request
+        ("help.window_end", 800, "help.window_start"),
+        ("refund.damage_penalty_min", 6000, "refund.damage_penalty_max"),
+        ("standard.install.max", 4000, "standard.install.min"),
+    ],
+)
+def test_policy_update_keeps_paired_values_in_order(superuser, key, value, other):
+    policy = Policy.objects.get(key=key)
+    with pytest.raises(ValidationFailed) as refused:
+        policy_update(actor=superuser, policy_id=policy.pk, value=value, reason="Try it")
+    assert refused.value.code == "policies_out_of_order"
+    assert other in refused.value.message
+    policy.refresh_from_db()
+    assert policy.value == policy.default_value
+    assert not PolicyChange.objects.exists()
+
+
 def test_policy_update_requires_a_reason_and_a_change(superuser, at_risk):
     with pytest.raises(ValidationFailed, match="reason is required"):
         policy_update(actor=superuser, policy_id=at_risk.pk, value=20, reason="  ")

@@ -257,6 +257,19 @@ def test_close_needs_the_senior_permission(item, buyer, agent, senior):
         help_request_close(actor=senior, request_id=request.pk, reason="again")
 
 
+def test_closing_after_a_missed_deadline_records_the_miss_first(item, buyer, senior):
+    # Closed half a minute after the 1-hour deadline, before the sweep ran: the miss happened, and closing the
+    # request is no way out of its penalty (as for a late solution or resolution).
+    request = raised_and_dispatched(T0, buyer=buyer, item=item)
+    with time_machine.travel(request.solution_due_at + timedelta(seconds=30), tick=False):
+        help_request_close(actor=senior, request_id=request.pk, reason="buyer withdrew by phone")
+    request.refresh_from_db()
+    assert (request.state, request.solution_breached_at) == (HelpState.CLOSED, request.solution_due_at)
+    [miss] = request.violations.all()
+    assert (miss.deadline, miss.compensation_points) == ("solution", 5000)
+    assert help_sweep(now=T0 + timedelta(days=3)).solution_misses == 0
+
+
 def test_followup_queue(item, buyer, agent):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
     with pytest.raises(InvalidTransition):

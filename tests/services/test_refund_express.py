@@ -260,6 +260,25 @@ def test_the_platform_advances_at_the_waybill_even_beyond_the_quota(excellent, m
     assert account(merchant) == 0
 
 
+@pytest.mark.parametrize("refund_type", [RefundType.EXCHANGE, RefundType.REPAIR])
+def test_an_express_exchange_or_repair_ships_back_with_no_advance(
+    excellent, merchant, merchant_user, senior, refund_type
+):
+    # Nothing is refunded on an exchange or a repair, so the platform has nothing to advance: the buyer ships the
+    # goods back as for any exchange or repair.
+    refund = apply_at(
+        T0, buyer=excellent, item=signed_item(excellent, merchant), refund_type=refund_type, amount_fen=None
+    )
+    call_at(REFUSED, refund_refuse, actor=merchant_user, refund_id=refund.pk, reason="No defect visible")
+    express = claim(excellent, refund)
+    call_at(DECIDED, refund_express_decide, actor=senior, claim_id=express.pk, verified=True, reason="Photo shows it")
+    call_at(SHIPPED, refund_ship_return, actor=excellent.user, refund_id=refund.pk, carrier="SF", waybill="SF777")
+    refund.refresh_from_db()
+    assert (refund.refund_type, refund.state) == (refund_type, RefundState.WAIT_SELLER_CONFIRM)
+    assert refund.advance_state == AdvanceState.NONE
+    assert PlatformAdvanceEntry.objects.count() == 0
+
+
 def test_merchant_confirming_recovers_the_advance(excellent, merchant, merchant_user, senior):
     refund = shipped(excellent, merchant, merchant_user, senior)
     confirmed = bj(2026, 4, 5, 10, 0)

@@ -10,7 +10,7 @@ from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.choices import EXPRESS_PROTECTION_RATINGS
 from disputes.errors import DomainError, InvalidTransition, ValidationFailed
-from disputes.models import EXPRESS_REASONS, AdvanceState, DueAction, ExpressClaim, RefundState
+from disputes.models import EXPRESS_REASONS, MONEY_TYPES, AdvanceState, DueAction, ExpressClaim, RefundState
 from disputes.notifications import notify_after_commit
 from disputes.services.inputs import clean_text
 from disputes.services.refunds.common import (
@@ -89,7 +89,8 @@ def refund_express_decide(*, actor: Actor, claim_id: int, verified: bool, reason
                 by=actor,
                 description=f"Express rights protection verified, return agreed on the merchant's behalf: {why}",
             )
-            if refund.advance_state == AdvanceState.NONE:
+            # The platform advances money only: an exchange or a repair refunds nothing.
+            if refund.advance_state == AdvanceState.NONE and refund.refund_type in MONEY_TYPES:
                 refund.apply_advance(by=actor, description="Express: the platform refunds when the buyer ships")
             reschedule(refund, policies)
         else:

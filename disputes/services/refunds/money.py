@@ -3,11 +3,12 @@ cover. Built as unsaved entries so the single-request services and the bulk swee
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, Sum
 
+from disputes.actors import Actor
 from disputes.models import (
     AdvanceState,
     BuyerPointsEntry,
@@ -92,7 +93,7 @@ def damage_penalty_fen(amount_fen: int, policies: PolicySnapshot) -> int:
 
 
 def _entry(
-    refund_id: int, what: str, kind: str, amount: int, *, at: datetime, actor: Any, memo: str, **account: int
+    refund_id: int, what: str, kind: str, amount: int, *, at: datetime, actor: Actor, memo: str, **account: int
 ) -> PendingEntry:
     return PendingEntry(
         amount=amount,
@@ -107,7 +108,7 @@ def _entry(
     )
 
 
-def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySnapshot) -> Postings:
+def refund_paid(row: RefundRow, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> Postings:
     """A refund succeeds: charge the merchant; recover a platform advance; credit a damage penalty.
 
     When the platform advanced the money, the buyer already has it: the charge to the
@@ -116,7 +117,6 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySna
     out = Postings()
     if not row.amount_fen:
         return out
-    when = {"at": at, "actor": actor}
     out.merchant.append(
         _entry(
             row.id,
@@ -125,7 +125,8 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySna
             -row.amount_fen,
             memo=f"RF-{row.id} refund",
             merchant_id=row.merchant_id,
-            **when,
+            at=at,
+            actor=actor,
         )
     )
     recovery = row.amount_fen if row.advance_fen is None else min(row.amount_fen, row.advance_fen)
@@ -140,7 +141,8 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySna
                 memo=memo,
                 buyer_id=row.buyer_id,
                 merchant_id=row.merchant_id,
-                **when,
+                at=at,
+                actor=actor,
             )
         )
     penalty = damage_penalty_fen(row.amount_fen, policies) if row.damage_guarantee else 0
@@ -148,9 +150,11 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySna
         # 100 points = 1 元 = 100 fen: the buyer gets the penalty as points, the merchant pays it in fen.
         memo = f"RF-{row.id} damage guarantee penalty"
         kind = EntryKind.DAMAGE_PENALTY
-        out.points.append(_entry(row.id, "damage_penalty", kind, penalty, memo=memo, buyer_id=row.buyer_id, **when))
+        out.points.append(
+            _entry(row.id, "damage_penalty", kind, penalty, memo=memo, buyer_id=row.buyer_id, at=at, actor=actor)
+        )
         out.merchant.append(
-            _entry(row.id, "damage_penalty", kind, -penalty, memo=memo, merchant_id=row.merchant_id, **when)
+            _entry(row.id, "damage_penalty", kind, -penalty, memo=memo, merchant_id=row.merchant_id, at=at, actor=actor)
         )
     return out
 
@@ -169,7 +173,7 @@ def advance_outstanding(refund: RefundRequest) -> int:
     return entries.aggregate(total=Sum("amount"))["total"] or 0
 
 
-def advance_paid(row: RefundRow, *, at: datetime, actor: Any) -> Postings:
+def advance_paid(row: RefundRow, *, at: datetime, actor: Actor) -> Postings:
     """The platform refunds the buyer first (先行垫付): the advance account records what it is owed."""
     memo = f"RF-{row.id} instant refund advance"
     account = {"buyer_id": row.buyer_id, "merchant_id": row.merchant_id}
@@ -178,7 +182,7 @@ def advance_paid(row: RefundRow, *, at: datetime, actor: Any) -> Postings:
     )
 
 
-def advance_repaid(row: RefundRow, *, at: datetime, actor: Any) -> Postings:
+def advance_repaid(row: RefundRow, *, at: datetime, actor: Actor) -> Postings:
     """The buyer repaid an advance after the merchant's refusal of the goods was upheld."""
     memo = f"RF-{row.id} advance repaid by the buyer"
     account = {"buyer_id": row.buyer_id, "merchant_id": row.merchant_id}
@@ -188,7 +192,7 @@ def advance_repaid(row: RefundRow, *, at: datetime, actor: Any) -> Postings:
     )
 
 
-def shipping_cover_paid(row: RefundRow, *, at: datetime, actor: Any, policies: PolicySnapshot) -> Postings:
+def shipping_cover_paid(row: RefundRow, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> Postings:
     """退货包运费: the buyer's return shipping compensation, credited once the return ships.
 
     Funded by the cover (insurance), so no merchant entry.
