@@ -38,8 +38,12 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "3600"))
+    # A year, for every subdomain, and eligible for the browsers' preload list (`manage.py check --deploy` clean).
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +60,8 @@ INSTALLED_APPS = [
     "django_object_actions",
     "django_celery_beat",
     "django_fsm_log",
+    "axes",
+    "csp",
     "disputes",
 ]
 
@@ -69,7 +75,42 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "disputes.middleware.RefuseNullBytesMiddleware",
+    # Last: django-axes locks an account and address out of the admin after repeated failed logins.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Admin login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# both are locked out for AXES_COOLOFF_TIME hours; a successful login resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_IPWARE_PROXY_COUNT", "0"))
+
+# Content-Security-Policy (django-csp): scripts and everything else from the site itself only. Styles also allow
+# inline style attributes, which the admin's badges and Django's own admin templates use; no inline script runs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "backoffice.urls"
 WSGI_APPLICATION = "backoffice.wsgi.application"
@@ -163,7 +204,25 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "disputes.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"user": "1000/min"},
+    "DEFAULT_PARSER_CLASSES": [
+        "disputes.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Rate limits over the shared cache (CACHES below), answered 429 with Retry-After: per API token (the calling
+    # user), per client address for every call (checked before the token, so bad tokens are limited too), and
+    # for calls without a valid token. Values like "600/min"; see the README.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "disputes.api.throttles.TokenRateThrottle",
+        "disputes.api.throttles.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+        "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
+        "anonymous": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
+    },
+    # How many proxies in front add X-Forwarded-For: 0 trusts only the connection's address (not spoofable).
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -171,7 +230,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Merchant, service-provider and buyer API for one-click help, refunds and disputes.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # In production the schema and its UI answer signed-in callers only (an API token or a staff session).
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated" if PRODUCTION else "rest_framework.permissions.AllowAny"
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error contract (400/401/403/404/429 everywhere, 409/415/422 on writes), one body schema for all.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "disputes.api.schema.add_error_contract",
+    ],
     # The UI's assets ship in drf-spectacular-sidecar: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -184,6 +252,17 @@ SPECTACULAR_SETTINGS = {
         # The intervention API calls a case's state its "stage"; a refund's list of its cases says "state".
         "StageEnum": "disputes.models.interventions.CaseState",
     },
+}
+
+# The shared cache (rate-limit counters): Redis when CACHE_URL, or else a Redis CELERY_BROKER_URL, names one; a
+# per-process memory cache on the embedded default.
+CACHE_URL = os.environ.get("CACHE_URL") or (
+    os.environ.get("CELERY_BROKER_URL", "") if os.environ.get("CELERY_BROKER_URL", "").startswith("redis://") else ""
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "bo"}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "backoffice"}
 }
 
 # Celery: CELERY_BROKER_URL picks Redis in CI and production. The embedded default is
@@ -216,8 +295,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Idempotency keys on API writes (disputes.api.idempotency): how long an answer is kept for replay, and how long
+# a retry waits for the answer of a request still in flight before it is told so (409).
+IDEMPOTENCY_TTL_SECONDS = int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", str(24 * 3600)))
+IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"))
 
 # Evidence uploads: checked by content; this caps each file and each image's pixel count
 # (a small PNG that inflates to gigapixels is refused before it is decoded).

@@ -70,6 +70,7 @@ _SUPERVISOR = [
     "disputes.view_serviceprovideruser",
     "disputes.change_policy",
     "disputes.assign_intervention",
+    "disputes.view_idempotencykey",
     "disputes.add_merchantaccountentry",
     "disputes.add_buyerpointsentry",
     "django_celery_beat.view_periodictask",

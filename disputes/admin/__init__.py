@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin import (
+    api_keys,
     catalog,
     express,
     force_majeure,
@@ -23,6 +24,7 @@ admin.site.site_title = _("After-sales back office")
 admin.site.index_title = _("Cases, ledgers and policies")
 
 __all__ = [
+    "api_keys",
     "catalog",
     "express",
     "force_majeure",

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -31,3 +33,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "fields": detail,
         }
     return response
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any API path no route matches (an unknown path, an id that is not a number): the JSON error body, not HTML."""
+    return JsonResponse({"code": "not_found", "message": "No such resource."}, status=404)

@@ -11,6 +11,7 @@ from disputes.models.help_requests import (
     HelpRequest,
     HelpState,
 )
+from disputes.models.idempotency import IdempotencyKey
 from disputes.models.interventions import (
     CASE_PENDING_STATES,
     OPEN_CASE_STATES,
@@ -96,6 +97,7 @@ __all__ = [
     "Ground",
     "HelpRequest",
     "HelpState",
+    "IdempotencyKey",
     "Intervention",
     "Judgment",
     "LedgerEntry",

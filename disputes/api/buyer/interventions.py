@@ -7,13 +7,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from disputes.api.base import CaseViewSet
 from disputes.api.buyer.intervention_serializers import (
     BuyerInterventionOpenSerializer,
     BuyerInterventionOpenUploadSerializer,
@@ -35,7 +36,7 @@ from disputes.services.interventions.workflow import intervention_submit_evidenc
 TAGS = ["buyer: platform intervention"]
 
 
-class InterventionCaseActions(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InterventionCaseActions(CaseViewSet):
     """Reading cases and the actions either party takes on one; a subclass names the caller's scope.
 
     Every action first reads the case through the caller's scope (outside it a case does not exist: 404),

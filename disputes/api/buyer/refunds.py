@@ -3,13 +3,14 @@ return, claim express rights protection, ask for intervention."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from disputes.api.base import CaseViewSet
 from disputes.api.buyer.refund_serializers import (
     BuyerRefundApplySerializer,
     BuyerRefundApplyUploadSerializer,
@@ -47,7 +48,7 @@ TAGS = ["buyer: refunds"]
         responses={200: BuyerRefundDetailSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class BuyerRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BuyerRefundViewSet(CaseViewSet):
     """A buyer's refund and after-sales requests (退款/售后); every write goes through a service."""
 
     permission_classes = [IsAuthenticated, IsBuyer]

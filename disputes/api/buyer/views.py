@@ -2,12 +2,13 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from disputes.api.base import CaseViewSet
 from disputes.api.buyer.serializers import (
     BuyerHelpComplaintSerializer,
     BuyerHelpRequestCreateSerializer,
@@ -42,7 +43,7 @@ TAGS = ["buyer: one-click help"]
         responses={200: BuyerHelpRequestDetailSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class BuyerHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BuyerHelpRequestViewSet(CaseViewSet):
     """A buyer's one-click help requests (一键求助); every write goes through a service."""
 
     permission_classes = [IsAuthenticated, IsBuyer]

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from disputes.actors import merchant_of
+from disputes.api.base import CaseViewSet
 from disputes.api.common import error_responses
 from disputes.api.merchant.refund_filters import MerchantRefundFilter
 from disputes.api.merchant.refund_serializers import (
@@ -62,7 +63,7 @@ class IsMerchantParty(BasePermission):
         responses={200: MerchantRefundDetailSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class MerchantRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MerchantRefundViewSet(CaseViewSet):
     """Refund and after-sales requests (退款/售后) a merchant API user must answer; writes go through services."""
 
     # Merchant systems call with an API token; there is no browser session to protect.

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from disputes.api.base import CaseViewSet
 from disputes.api.common import HelpForceMajeureClaimSerializer, error_responses, help_request_from, request_id
 from disputes.api.merchant.filters import MerchantHelpRequestFilter
 from disputes.api.merchant.serializers import (
@@ -41,7 +42,7 @@ TAGS = ["merchant: one-click help"]
         responses={200: MerchantHelpRequestDetailSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class MerchantHelpRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MerchantHelpRequestViewSet(CaseViewSet):
     """Help requests (一键求助) a merchant or service-provider API user must answer; writes go through services."""
 
     # Merchant and provider systems call with an API token; there is no browser session to protect.

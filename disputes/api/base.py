@@ -1,0 +1,20 @@
+"""The base of every API viewset: a caller's cases, listed and read; writes that are safe to retry (idempotency keys,
+disputes.api.idempotency); and the per-address rate limit, checked before the caller is even identified."""
+
+from typing import Any
+
+from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+
+from disputes.api.idempotency import IdempotentWrites
+from disputes.api.throttles import AddressRateThrottle
+
+
+class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        address = AddressRateThrottle()
+        if not address.allow_request(request, self):
+            self.throttled(request, address.wait() or 1.0)  # wait() is None only before a first call
+        super().initial(request, *args, **kwargs)
