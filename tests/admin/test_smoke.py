@@ -1,5 +1,6 @@
 """Every registered admin page of the disputes app opens for a superuser, with rows on every list."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -91,19 +92,38 @@ def test_every_disputes_model_is_registered():
     assert models == registered
 
 
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+
+
+def runs_under_the_csp(response) -> None:
+    """The page sends the Content-Security-Policy and has nothing it would block: no inline <script> (bar JSON
+    data blocks) and no on*="" handler attributes, since script-src is 'self' only."""
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    html = response.content.decode()
+    assert not INLINE_SCRIPT.search(html), INLINE_SCRIPT.search(html).group(0)
+    assert not INLINE_HANDLER.search(html), INLINE_HANDLER.search(html).group(0)
+
+
 def test_every_changelist_change_and_add_page_opens_for_a_superuser(client, world, superuser):
     client.force_login(superuser)
-    assert client.get("/admin/").status_code == 200
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    runs_under_the_csp(index)
     for model, model_admin in disputes_admins():
         name = f"admin:disputes_{model._meta.model_name}"
         response = client.get(reverse(f"{name}_changelist"))
         assert response.status_code == 200, model
         assert response.context["cl"].result_count >= 1, f"no rows listed for {model.__name__}"
+        runs_under_the_csp(response)
         obj = model._default_manager.order_by("pk").first()
         response = client.get(reverse(f"{name}_change", args=[obj.pk]))
         assert response.status_code == 200, model
+        runs_under_the_csp(response)
         if model_admin.has_add_permission(response.wsgi_request):
-            assert client.get(reverse(f"{name}_add")).status_code == 200, model
+            added = client.get(reverse(f"{name}_add"))
+            assert added.status_code == 200, model
+            runs_under_the_csp(added)
 
 
 def changelist_query_counts(client) -> dict[str, int]:
