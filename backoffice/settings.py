@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL bytes in the address, API bodies over their limit: 400 before anything reads them.
+    "disputes.middleware.RefuseMalformedRequestsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,7 +78,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "disputes.middleware.RefuseNullBytesMiddleware",
     # Last: django-axes locks an account and address out of the admin after repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -200,9 +201,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "disputes.api.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, listing each operation's refusal codes (disputes.api.error_codes).
+    "DEFAULT_SCHEMA_CLASS": "disputes.api.schema.ErrorContractSchema",
     "EXCEPTION_HANDLER": "disputes.api.errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "disputes.api.parsers.SafeJSONParser",
@@ -235,11 +237,7 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.IsAuthenticated" if PRODUCTION else "rest_framework.permissions.AllowAny"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
-    # The error contract (400/401/403/404/429 everywhere, 409/415/422 on writes), one body schema for all.
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "disputes.api.schema.add_error_contract",
-    ],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
     # The UI's assets ship in drf-spectacular-sidecar: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -306,4 +304,8 @@ IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"
 # Evidence uploads: checked by content; this caps each file and each image's pixel count
 # (a small PNG that inflates to gigapixels is refused before it is decoded).
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+# The largest API body accepted (400 request_too_large above it, before it is read): JSON and form bodies, and
+# multipart uploads (room for the most files an operation takes at the evidence limit each, plus the fields).
+API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", str(256 * 1024)))
+API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", str(10 * EVIDENCE_MAX_BYTES + 1024 * 1024)))
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", str(40_000_000)))

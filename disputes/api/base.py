@@ -1,9 +1,11 @@
 """The base of every API viewset: a caller's cases, listed and read; writes that are safe to retry (idempotency keys,
 disputes.api.idempotency); and the per-address rate limit, checked before the caller is even identified."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 from disputes.api.idempotency import IdempotentWrites
@@ -18,3 +20,10 @@ class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelM
         if not address.allow_request(request, self):
             self.throttled(request, address.wait() or 1.0)  # wait() is None only before a first call
         super().initial(request, *args, **kwargs)
+        if "pk" in kwargs and self.action != "retrieve":
+            # An action on a case the caller cannot see is a 404 before anything else is said about the request.
+            self.get_object()
+        if request.method == "POST" and not isinstance(request.data, Mapping):
+            # Read every POST's body, even an operation that takes no fields: a malformed one is a 400 before
+            # the step's rules run, never a 409 or 422 about a body the step did not read.
+            raise ParseError("The request body must be a JSON object or a form.")

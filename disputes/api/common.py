@@ -2,11 +2,14 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from disputes.errors import NotFound
 from disputes.models import ForceMajeureClaim, ForceMajeureEvidence, HelpRequest
+
+# The largest id or amount a column holds (PostgreSQL bigint); a larger number is refused as that field's invalid
+# input (400) before it reaches a query.
+BIGINT_MAX = 2**63 - 1
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -18,13 +21,15 @@ class ApiErrorSerializer(serializers.Serializer):
     # The body's key is `fields`. DRF's metaclass takes declared fields out of the class, so this does not
     # replace Serializer.fields at run time; the stubs cannot know that.
     fields = serializers.DictField(  # type: ignore[assignment]
-        required=False, help_text="Per-field errors when code is 'invalid'."
+        required=False, help_text="Per-field messages when input fields are refused."
     )
-
-
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error statuses an operation can return."""
-    return {status: OpenApiResponse(ApiErrorSerializer, description="Refused; see `code`.") for status in statuses}
+    field_codes = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Per-field stable codes (`invalid_<field>`, `<field>_required`, `<field>_too_long`, or the "
+        "field's own code such as `invalid_amount`): the same code a field gets whichever check refuses it. When "
+        "exactly one field is refused, `code` is that field's code; with several, `code` is `invalid`.",
+    )
 
 
 class HelpEvidenceSerializer(serializers.ModelSerializer):

@@ -2,13 +2,15 @@
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from disputes.errors import DomainError
+from disputes.errors import DomainError, field_code
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -17,6 +19,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.details:
             body["details"] = exc.details
         return Response(body, status=exc.status)
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        # Django's own limits on a form's size, fields or files (DATA_UPLOAD_*): the same refusal as an oversized
+        # body (disputes.middleware), not Django's HTML 400 page.
+        return Response({"code": "request_too_large", "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -27,12 +33,35 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = getattr(detail["detail"], "code", code)
         response.data = {"code": code, "message": message}
     else:
+        codes = _field_codes(exc) if isinstance(exc, exceptions.ValidationError) else {}
+        distinct = set(codes.values())
         response.data = {
-            "code": "invalid" if response.status_code == status.HTTP_400_BAD_REQUEST else code,
+            "code": distinct.pop() if len(distinct) == 1 else "invalid",
             "message": "The request has invalid fields.",
             "fields": detail,
         }
+        if codes:
+            response.data["field_codes"] = codes
     return response
+
+
+def _field_codes(exc: exceptions.ValidationError) -> dict[str, str]:
+    """Each failing field's stable code (disputes.errors.field_code), the same code a service gives that field."""
+    codes = exc.get_codes()
+    if not isinstance(codes, dict):
+        return {}
+    return {
+        str(field): field_code(str(field), _first(problem))
+        for field, problem in codes.items()
+        if field != api_settings.NON_FIELD_ERRORS_KEY
+    }
+
+
+def _first(problem: Any) -> str:
+    """The first leaf of DRF's nested error codes (a list per field, a dict per nested item)."""
+    while isinstance(problem, (list, dict)) and problem:
+        problem = problem[0] if isinstance(problem, list) else next(iter(problem.values()))
+    return str(problem) if problem else "invalid"
 
 
 @csrf_exempt

@@ -26,6 +26,7 @@ urlpatterns = [
     # The split view serves its start-up script from a URL, so the page runs under a strict CSP (no inline script).
     path("schema/swagger-ui/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="swagger-ui"),
     path("", include(router.urls)),
-    # Whatever no route above matches is a JSON 404 with the error body, never Django's HTML page.
-    re_path(r"^.*$", not_found, name="not-found"),
+    # Whatever no route above matches (any path, line breaks included) is a JSON 404 with the error body, never
+    # Django's HTML page.
+    re_path(r"^[\s\S]*$", not_found, name="not-found"),
 ]

@@ -56,6 +56,7 @@ IN_CANCEL_WINDOW = Rule(
     lambda request: request.cancel_window_open(timezone.now()),
     "cancel_window_passed",
     "The cancel window has ended; the request was dispatched.",
+    business=True,
 )
 FOLLOWUP_QUEUED = Rule(
     lambda request: request.followup_queued_at is not None,

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.db import models
 from django_fsm import GET_STATE
 
-from disputes.errors import DomainError, Forbidden, InvalidTransition
+from disputes.errors import DomainError, Forbidden, InvalidTransition, RuleRefused
 from disputes.models.parties import Actor, buyer_of, is_system, merchant_of, provider_of
 
 # (instance, actor) -> bool
@@ -100,18 +100,22 @@ SYSTEM = Who(system=True)
 @dataclass(frozen=True)
 class Rule:
     """A condition of a step (django-fsm `conditions=`): a pure test of the instance, and the refusal a service
-    raises when it fails (`message` may be a callable of the instance, e.g. to read a policy)."""
+    raises when it fails (`message` may be a callable of the instance, e.g. to read a policy). A rule about where
+    the case has got to is a state conflict (InvalidTransition, 409); `business=True` marks a rule of the service
+    itself, such as a time window or what kind of request this is (RuleRefused, 422)."""
 
     test: Callable[[Any], bool]
     code: str
     message: str | Callable[[Any], str]
+    business: bool = False
 
     def __call__(self, instance: Any) -> bool:
         return bool(self.test(instance))
 
-    def refusal(self, instance: Any) -> InvalidTransition:
+    def refusal(self, instance: Any) -> DomainError:
         text = self.message(instance) if callable(self.message) else self.message
-        return InvalidTransition(text, code=self.code, details={"state": getattr(instance, "state", None)})
+        refused = RuleRefused if self.business else InvalidTransition
+        return refused(text, code=self.code, details={"state": getattr(instance, "state", None)})
 
 
 def stay(field: str = "state") -> GET_STATE:

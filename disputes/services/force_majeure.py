@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from disputes.actors import Actor
-from disputes.errors import DomainError, InvalidTransition, ValidationFailed
+from disputes.errors import InvalidTransition, RuleRefused, ValidationFailed
 from disputes.evidence import check_evidence_file
 from disputes.models import (
     DeadlineKind,
@@ -58,9 +58,7 @@ def help_force_majeure_claim(
         if due is None:
             raise InvalidTransition("This request has no 1-hour deadline.", code="no_such_deadline")
         if now >= due:
-            raise InvalidTransition(
-                "Force majeure must be claimed before the deadline it concerns.", code="deadline_passed"
-            )
+            raise RuleRefused("Force majeure must be claimed before the deadline it concerns.", code="deadline_passed")
         stopped = (
             request.solution_given_at is not None
             if deadline == DeadlineKind.SOLUTION
@@ -79,7 +77,7 @@ def help_force_majeure_claim(
                     claimed_by=actor,
                 )
         except IntegrityError:
-            raise DomainError("A force-majeure claim for this deadline already exists.", code="claim_exists") from None
+            raise RuleRefused("A force-majeure claim for this deadline already exists.", code="claim_exists") from None
         for upload, info in zip(files, checked, strict=True):
             ForceMajeureEvidence.objects.create(
                 claim=claim,

@@ -10,7 +10,7 @@ from disputes import policies as policy_table
 from disputes import sla
 from disputes.actors import Actor, buyer_of, merchant_of, provider_of
 from disputes.choices import HELP_ELIGIBLE_SERVICES
-from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed, field_code
 from disputes.jobs import enqueue_after_commit
 from disputes.models import (
     AnomalyKind,
@@ -21,7 +21,6 @@ from disputes.models import (
     ServiceDesignation,
     SupportedCity,
 )
-from disputes.models.help_requests import IN_CANCEL_WINDOW
 from disputes.notifications import notify_after_commit
 from disputes.services.help_misses import record_misses_for
 from disputes.services.inputs import clean_text
@@ -40,10 +39,8 @@ LIVE_STATES = (
 )
 
 
-class NotEligible(DomainError):
+class NotEligible(RuleRefused):
     """The order item cannot carry a one-click help request; the message says why."""
-
-    status = 422
 
 
 def _lock(request_id: int) -> HelpRequest:
@@ -138,7 +135,7 @@ def help_request_raise(
         if not SupportedCity.objects.filter(name=order.city, is_active=True).exists():
             raise NotEligible(f"One-click help is not offered in {order.city}.", code="city_not_supported")
         if HelpRequest.objects.filter(order_item=item, service_kind=service_kind, state__in=LIVE_STATES).exists():
-            raise DomainError(
+            raise RuleRefused(
                 "A help request for this item and service is already open.", code="help_request_exists"
             ) from None
 
@@ -177,14 +174,13 @@ def help_request_raise(
 def help_request_cancel(*, actor: Actor, request_id: int) -> HelpRequest:
     """The buyer cancels within the cancel window (server clock); the request becomes void.
 
-    Raises NotFound for someone else's request and InvalidTransition once the window ended.
+    Raises NotFound for someone else's request, RuleRefused (cancel_window_passed) once the window ended and
+    InvalidTransition once the request has moved on (dispatched, cancelled).
     """
     with transaction.atomic():
         request = _lock(request_id)
         _require_buyer(actor, request)
-        require_step(
-            request, "cancel", message=str(IN_CANCEL_WINDOW.message), code=IN_CANCEL_WINDOW.code, say_state=False
-        )
+        require_step(request, "cancel", message="Only a request not yet dispatched can be cancelled")
         request.cancel(at=timezone.now(), by=actor, description="Cancelled by the buyer within the cancel window")
         request.save()
     return request
@@ -219,9 +215,9 @@ def help_request_give_solution(
         now = timezone.now()
         if appointment_at is not None:
             if timezone.is_naive(appointment_at):
-                raise ValidationFailed("appointment_at must include a time zone.", code="naive_datetime")
+                raise ValidationFailed("appointment_at must include a time zone.", code=field_code("appointment_at"))
             if appointment_at < now:
-                raise ValidationFailed("The appointment cannot be in the past.", code="appointment_in_past")
+                raise RuleRefused("The appointment cannot be in the past.", code="appointment_in_past")
         record_misses_for(request, now=now)
         by_staff = " (recorded by staff)" if role == "staff" else ""
         request.give_solution(
@@ -282,7 +278,7 @@ def help_request_object(*, actor: Actor, request_id: int, text: str) -> HelpRequ
         require_step(request, "object", message="Only a resolution awaiting confirmation can be objected to")
         now = timezone.now()
         if request.confirm_due_at is not None and now >= request.confirm_due_at:
-            raise InvalidTransition(
+            raise RuleRefused(
                 "The objection period has ended; the resolution stands as confirmed.",
                 code="objection_window_passed",
             )

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from disputes.actors import Actor
-from disputes.errors import IdempotencyConflict, ValidationFailed
+from disputes.errors import IdempotencyConflict, RuleRefused, ValidationFailed
 from disputes.models.ledger import EntryKind, LedgerEntry
 from disputes.sql.bulk import insert_instances, insert_rows
 
@@ -105,7 +105,7 @@ def ledger_post(
 def ledger_reverse(*, entry: E, actor: Actor, reason: str) -> Posted[E]:
     """Cancel `entry` with a new entry of the opposite amount that points at it; at most once."""
     if entry.reverses_id is not None:
-        raise ValidationFailed("A reversal cannot itself be reversed; post a new entry.", code="reversal_of_reversal")
+        raise RuleRefused("A reversal cannot itself be reversed; post a new entry.", code="reversal_of_reversal")
     account = {name: getattr(entry, name) for name in _account_fields(type(entry))}
     return ledger_post(
         model=type(entry),

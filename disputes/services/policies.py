@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from disputes.actors import Actor
-from disputes.errors import Forbidden, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import Policy, PolicyChange
 from disputes.policy_defaults import ORDERED_PAIRS
 
@@ -22,7 +22,7 @@ def _check_order(policy: Policy) -> None:
         low, high = (policy.value, other.value) if policy.key == lower else (other.value, policy.value)
         if low > high or (strict and low == high):
             relation = "before" if strict else "at most"
-            raise ValidationFailed(
+            raise RuleRefused(
                 f"{policy.key} = {policy.value} would break the rule that {lower} is {relation} {higher} "
                 f"({other_key} is {other.value}).",
                 code="policies_out_of_order",
@@ -53,7 +53,7 @@ def policy_update(*, actor: Actor, policy_id: int, value: int, reason: str) -> P
             raise NotFound("No such policy.", code="policy_not_found")
         old_value = policy.value
         if value == old_value:
-            raise ValidationFailed(f"{policy.key} is already {value}; nothing to change.", code="policy_unchanged")
+            raise RuleRefused(f"{policy.key} is already {value}; nothing to change.", code="policy_unchanged")
         policy.value = value
         try:
             policy.clean()

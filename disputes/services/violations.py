@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor
-from disputes.errors import DomainError
+from disputes.errors import RuleRefused
 from disputes.models import Violation, ViolationKind, ViolationStatus
 from disputes.services.help_requests import _lock, _require_buyer
 from disputes.services.inputs import clean_text
@@ -23,7 +23,7 @@ def help_complaint_file(*, actor: Actor, request_id: int, text: str) -> Violatio
         request = _lock(request_id)
         _require_buyer(actor, request)
         if Violation.objects.filter(help_request=request, status=ViolationStatus.NOT_COUNTED).exists():
-            raise DomainError(
+            raise RuleRefused(
                 "The merchant already paid a penalty for this request, so the complaint is closed as compensated.",
                 code="already_compensated",
             )
@@ -41,7 +41,7 @@ def help_complaint_file(*, actor: Actor, request_id: int, text: str) -> Violatio
                     note=complaint,
                 )
         except IntegrityError:
-            raise DomainError("A complaint about this request was already filed.", code="complaint_exists") from None
+            raise RuleRefused("A complaint about this request was already filed.", code="complaint_exists") from None
     return violation
 
 

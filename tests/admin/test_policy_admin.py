@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from disputes.errors import Forbidden, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import Policy, PolicyChange
 from disputes.services.policies import policy_update
 from tests.admin.helpers import management_data
@@ -131,7 +131,7 @@ def test_policy_update_refuses_a_bad_clock_value(superuser):
 )
 def test_policy_update_keeps_paired_values_in_order(superuser, key, value, other):
     policy = Policy.objects.get(key=key)
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(RuleRefused) as refused:
         policy_update(actor=superuser, policy_id=policy.pk, value=value, reason="Try it")
     assert refused.value.code == "policies_out_of_order"
     assert other in refused.value.message
@@ -143,7 +143,7 @@ def test_policy_update_keeps_paired_values_in_order(superuser, key, value, other
 def test_policy_update_requires_a_reason_and_a_change(superuser, at_risk):
     with pytest.raises(ValidationFailed, match="reason is required"):
         policy_update(actor=superuser, policy_id=at_risk.pk, value=20, reason="  ")
-    with pytest.raises(ValidationFailed, match="already 15"):
+    with pytest.raises(RuleRefused, match="already 15"):
         policy_update(actor=superuser, policy_id=at_risk.pk, value=15, reason="Same")
 
 

@@ -52,3 +52,11 @@ def dispatch(request: HelpRequest) -> HelpRequest:
 def new_item(buyer, merchant, city="杭州", services=None):
     order = f.OrderFactory(buyer=buyer, merchant=merchant, city=city)
     return f.OrderItemFactory(order=order, services=services)
+
+
+def assert_fields_refused(body: dict, expected: dict[str, str]) -> None:
+    """A 400 body that refuses exactly `expected`'s fields, each with its stable code; `code` is that field's code
+    when one field is refused, `invalid` when several are."""
+    assert body["field_codes"] == expected
+    assert set(body["fields"]) == set(expected)
+    assert body["code"] == (next(iter(expected.values())) if len(expected) == 1 else "invalid")

@@ -8,7 +8,7 @@ from django.urls import reverse
 from disputes.choices import ServiceKind
 from disputes.models import HelpRequest, HelpState, Violation, ViolationKind, ViolationStatus
 from disputes.services.help_requests import help_request_give_solution, help_request_mark_resolved
-from tests.api.helpers import BJ, T0, client_for, dispatch, new_item, raise_request, token_client
+from tests.api.helpers import BJ, T0, assert_fields_refused, client_for, dispatch, new_item, raise_request, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +93,16 @@ DROP = object()
 @pytest.mark.parametrize(
     ("changes", "bad_fields"),
     [
-        ({"order_item": DROP}, {"order_item"}),
-        ({"order_item": "abc"}, {"order_item"}),
-        ({"anomaly_kind": "broken"}, {"anomaly_kind"}),
-        ({"description": DROP}, {"description"}),
-        ({"description": "x" * 2001}, {"description"}),
-        ({"service_kind": "massage"}, {"service_kind"}),
-        ({"anomaly_kind": DROP, "service_kind": "massage"}, {"anomaly_kind", "service_kind"}),
+        ({"order_item": DROP}, {"order_item": "order_item_required"}),
+        ({"order_item": "abc"}, {"order_item": "invalid_order_item"}),
+        ({"anomaly_kind": "broken"}, {"anomaly_kind": "invalid_anomaly_kind"}),
+        ({"description": DROP}, {"description": "description_required"}),
+        ({"description": "x" * 2001}, {"description": "description_too_long"}),
+        ({"service_kind": "massage"}, {"service_kind": "invalid_service_kind"}),
+        (
+            {"anomaly_kind": DROP, "service_kind": "massage"},
+            {"anomaly_kind": "anomaly_kind_required", "service_kind": "invalid_service_kind"},
+        ),
     ],
 )
 def test_invalid_input_is_refused_per_field_and_nothing_is_stored(buyer, item, changes, bad_fields):
@@ -108,9 +111,7 @@ def test_invalid_input_is_refused_per_field_and_nothing_is_stored(buyer, item, c
     resp = client_for(buyer.user).post(LIST, payload, format="json")
 
     assert resp.status_code == 400
-    body = resp.json()
-    assert body["code"] == "invalid"
-    assert set(body["fields"]) == bad_fields
+    assert_fields_refused(resp.json(), bad_fields)
     assert HelpRequest.objects.count() == 0
 
 
@@ -149,7 +150,7 @@ def test_a_second_live_request_on_the_same_item_is_refused(buyer, item):
     resp = client_for(buyer.user).post(
         LIST, {"order_item": item.pk, "anomaly_kind": "not_performed", "description": "again"}, format="json"
     )
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     assert resp.json()["code"] == "help_request_exists"
     assert HelpRequest.objects.count() == 1
 
@@ -261,11 +262,21 @@ def test_cancel_is_refused_at_ten_seconds(buyer, item, clock):
 
     resp = client_for(buyer.user).post(detail_url(req.pk, "cancel"))
 
-    assert resp.status_code == 409
+    assert resp.status_code == 422
     assert resp.json()["code"] == "cancel_window_passed"
     req.refresh_from_db()
     assert req.state == HelpState.RAISED
     assert req.cancelled_at is None
+
+
+def test_cancel_after_dispatch_is_a_state_conflict_not_a_window(buyer, item, clock):
+    # The window is a business rule (422, above); a request that has moved on is a state conflict (409).
+    req = dispatch(raise_request(buyer, item))
+    resp = client_for(buyer.user).post(detail_url(req.pk, "cancel"))
+    assert (resp.status_code, resp.json()["code"]) == (409, "invalid_transition")
+    assert resp.json()["details"] == {"state": "dispatched"}
+    req.refresh_from_db()
+    assert req.state == HelpState.DISPATCHED
 
 
 def test_cannot_cancel_someone_elses_request(buyer, other_buyer, item):
@@ -318,8 +329,7 @@ def test_objection_without_text_is_invalid(buyer, item, merchant_user, clock):
     req = resolved_pending(buyer, item, merchant_user, clock)
     resp = client_for(buyer.user).post(detail_url(req.pk, "object"), {}, format="json")
     assert resp.status_code == 400
-    assert resp.json()["code"] == "invalid"
-    assert set(resp.json()["fields"]) == {"text"}
+    assert_fields_refused(resp.json(), {"text": "text_required"})
     req.refresh_from_db()
     assert req.state == HelpState.RESOLVED_PENDING
 
@@ -341,7 +351,7 @@ def test_buyer_files_a_breach_of_promise_complaint(buyer, item, merchant):
     assert violation.status == ViolationStatus.PENDING_REVIEW
 
     again = client_for(buyer.user).post(detail_url(req.pk, "complaint"), {"text": "Again."}, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert again.json()["code"] == "complaint_exists"
     assert Violation.objects.count() == 1
 
@@ -355,7 +365,7 @@ def test_complaint_after_a_paid_penalty_is_already_compensated(buyer, item, merc
 
     resp = client_for(buyer.user).post(detail_url(req.pk, "complaint"), {"text": "Late!"}, format="json")
 
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     assert resp.json()["code"] == "already_compensated"
     assert Violation.objects.count() == violations_before
 

@@ -17,7 +17,7 @@ from disputes.services.interventions.workflow import (
     intervention_submit_evidence,
 )
 from tests import factories as f
-from tests.api.helpers import BJ, T0, client_for, token_client
+from tests.api.helpers import BJ, T0, assert_fields_refused, client_for, token_client
 from tests.services.refund_helpers import apply_at, signed_item
 from tests.services.test_intervention_helpers import (
     ASKED,
@@ -149,8 +149,8 @@ def test_buyer_opens_without_a_refund_as_multipart_with_photos(buyer, merchant, 
     ("payload", "status", "code"),
     [
         ({"ground": "quality", "claim": "x"}, 400, "subject_required"),
-        ({"ground": "unhappy", "claim": "x", "use_refund": True}, 400, "invalid"),
-        ({"ground": "quality", "use_refund": True}, 400, "invalid"),
+        ({"ground": "unhappy", "claim": "x", "use_refund": True}, 400, "invalid_ground"),
+        ({"ground": "quality", "use_refund": True}, 400, "claim_required"),
         ({"ground": "goods_refused", "claim": "x", "use_refund": True}, 422, "ground_mismatch"),
         ({"ground": "quality", "claim": "x", "refund": 999_999}, 404, "refund_not_found"),
     ],
@@ -173,7 +173,7 @@ def test_a_refund_not_refused_cannot_be_taken_to_intervention(buyer, merchant):
 
 def test_a_second_case_on_the_item_is_refused(buyer, case, refund):
     resp = token_client(buyer.user).post(LIST, {"refund": refund.pk, "ground": "quality", "claim": "x"}, format="json")
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     assert resp.json()["code"] == "intervention_exists"
 
 
@@ -338,7 +338,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(buyer, accepted, media_root
 def test_evidence_after_the_window_is_refused(buyer, accepted, clock):
     clock.move_to(datetime(2026, 3, 5, 11, 0, tzinfo=BJ))
     resp = token_client(buyer.user).post(detail_url(accepted.pk, "evidence"), {"text": "late"}, format="multipart")
-    assert resp.status_code == 409
+    assert resp.status_code == 422
     assert resp.json()["code"] == "evidence_window_closed"
 
 
@@ -408,8 +408,8 @@ def test_respond_errors(buyer, mediating, agent, merchant, merchant_user, clock)
     proposal = propose(mediating, agent)
     api = token_client(buyer.user)
     missing = api.post(respond_url(mediating.pk, proposal.pk), {}, format="json")
-    assert (missing.status_code, missing.json()["code"]) == (400, "invalid")
-    assert "accept" in missing.json()["fields"]
+    assert missing.status_code == 400
+    assert_fields_refused(missing.json(), {"accept": "accept_required"})
     # A proposal of another of the buyer's cases is not this case's proposal.
     other_refund = refused_refund(buyer, merchant, merchant_user, start=REFUND_START)
     other_case = open_case(buyer, other_refund, moment=T0)
@@ -452,12 +452,12 @@ def test_buyer_appeals_with_new_reasons_and_a_file(buyer, judged_case):
 def test_appeal_errors(buyer, judged_case, clock):
     api = token_client(buyer.user)
     blank = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": ""}, format="multipart")
-    assert (blank.status_code, blank.json()["code"]) == (400, "invalid")
+    assert (blank.status_code, blank.json()["code"]) == (400, "reasons_required")
     same = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "No defect."}, format="multipart")
-    assert (same.status_code, same.json()["code"]) == (400, "appeal_needs_new_reasons")
+    assert (same.status_code, same.json()["code"]) == (422, "appeal_needs_new_reasons")
     clock.move_to(datetime(2026, 3, 10, 11, 0, tzinfo=BJ))
     late = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "Late"}, format="multipart")
-    assert (late.status_code, late.json()["code"]) == (409, "appeal_window_closed")
+    assert (late.status_code, late.json()["code"]) == (422, "appeal_window_closed")
 
 
 def test_an_overturned_judgment_shows_as_superseded(buyer, judged_case, clock):

@@ -174,7 +174,7 @@ def test_merchant_answers_within_24_hours_of_the_buyers_evidence_after_the_windo
     ]
     clock.move_to(datetime(2026, 3, 6, 10, 0, tzinfo=BJ))
     late = api.post(detail_url(buyer_case.pk, "evidence"), {"text": "More."}, format="multipart")
-    assert (late.status_code, late.json()["code"]) == (409, "evidence_window_closed")
+    assert (late.status_code, late.json()["code"]) == (422, "evidence_window_closed")
 
 
 @pytest.mark.parametrize(

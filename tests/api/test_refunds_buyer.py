@@ -25,7 +25,7 @@ from disputes.services.interventions.workflow import intervention_accept
 from disputes.services.refunds.buyer import refund_apply
 from disputes.services.refunds.merchant import refund_agree, refund_refuse
 from tests import factories as f
-from tests.api.helpers import BJ, T0, client_for, token_client
+from tests.api.helpers import BJ, T0, assert_fields_refused, client_for, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -239,16 +239,18 @@ def test_a_text_file_renamed_jpg_is_refused_and_nothing_is_stored(buyer, goods, 
 @pytest.mark.parametrize(
     ("amount", "fmt", "code"),
     [
-        # Type errors: the serializer refuses them per field.
-        ("abc", "json", "invalid"),
-        (12.5, "json", "invalid"),
-        (True, "json", "invalid"),
-        ("abc", "multipart", "invalid"),
-        ("12.5", "multipart", "invalid"),
-        # Value errors: the service's codes.
+        # Type errors (the serializer finds them) and value errors (the service finds them) share one code.
+        ("abc", "json", "invalid_amount"),
+        (12.5, "json", "invalid_amount"),
+        (True, "json", "invalid_amount"),
+        ("abc", "multipart", "invalid_amount"),
+        ("12.5", "multipart", "invalid_amount"),
         (0, "json", "invalid_amount"),
         (-1, "json", "invalid_amount"),
         ("-1", "multipart", "invalid_amount"),
+        (2**63, "json", "invalid_amount"),
+        ("9" * 40, "multipart", "invalid_amount"),
+        # A well-formed amount that a business rule refuses: 422.
         (300_001, "json", "amount_exceeds_refundable"),
     ],
 )
@@ -259,11 +261,9 @@ def test_bad_amounts_are_refused_and_nothing_is_stored(buyer, goods, amount, fmt
         format=fmt,
     )
 
-    assert resp.status_code == 400
+    assert resp.status_code == (422 if code == "amount_exceeds_refundable" else 400)
     body = resp.json()
     assert body["code"] == code
-    if code == "invalid":
-        assert set(body["fields"]) == {"amount_fen"}
     assert RefundRequest.objects.count() == 0
 
 
@@ -287,7 +287,7 @@ def test_the_refundable_amount_counts_earlier_successful_refunds(buyer, goods, m
     assert (row["id"], row["state"], row["refundable_fen"]) == (first.pk, "success", 200_000)
     payload = {"order_item": goods.pk, "refund_type": "refund_only", "reason": "quality"}
     over = api.post(LIST, {**payload, "amount_fen": 200_001}, format="json")
-    assert over.status_code == 400
+    assert over.status_code == 422
     assert over.json()["code"] == "amount_exceeds_refundable"
     assert over.json()["details"] == {"refundable_fen": 200_000}
     assert RefundRequest.objects.count() == 1
@@ -316,19 +316,18 @@ def test_the_refundable_amount_counts_a_refund_judged_on_a_case_without_a_refund
 @pytest.mark.parametrize(
     ("changes", "bad_fields"),
     [
-        ({"order_item": None}, {"order_item"}),
-        ({"order_item": "abc"}, {"order_item"}),
-        ({"refund_type": "swap"}, {"refund_type"}),
-        ({"reason": "changed_my_mind"}, {"reason"}),
-        ({"description": "x" * 2001}, {"description"}),
+        ({"order_item": None}, {"order_item": "order_item_required"}),
+        ({"order_item": "abc"}, {"order_item": "invalid_order_item"}),
+        ({"refund_type": "swap"}, {"refund_type": "invalid_type"}),
+        ({"reason": "changed_my_mind"}, {"reason": "invalid_reason"}),
+        ({"description": "x" * 2001}, {"description": "description_too_long"}),
     ],
 )
 def test_invalid_fields_are_refused_per_field(buyer, goods, changes, bad_fields):
     payload = {"order_item": goods.pk, "refund_type": "refund_only", "reason": "quality", "amount_fen": 100, **changes}
     resp = client_for(buyer.user).post(LIST, payload, format="json")
     assert resp.status_code == 400
-    assert resp.json()["code"] == "invalid"
-    assert set(resp.json()["fields"]) == bad_fields
+    assert_fields_refused(resp.json(), bad_fields)
     assert RefundRequest.objects.count() == 0
 
 
@@ -414,7 +413,7 @@ def test_a_second_live_request_on_the_same_item_is_refused(buyer, goods):
         {"order_item": goods.pk, "refund_type": "refund_only", "reason": "quality", "amount_fen": 100},
         format="json",
     )
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     assert resp.json()["code"] == "refund_exists"
     assert RefundRequest.objects.count() == 1
 
@@ -527,17 +526,17 @@ def test_buyer_modifies_a_refused_request(buyer, refused, clock):
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"amount_fen": "abc"}, "invalid"),
-        ({"amount_fen": 12.5}, "invalid"),
+        ({"amount_fen": "abc"}, "invalid_amount"),
+        ({"amount_fen": 12.5}, "invalid_amount"),
         ({"amount_fen": 0}, "invalid_amount"),
         ({"amount_fen": -1}, "invalid_amount"),
         ({"amount_fen": 300_001}, "amount_exceeds_refundable"),
-        ({"reason": "bored"}, "invalid"),
+        ({"reason": "bored"}, "invalid_reason"),
     ],
 )
 def test_bad_modifications_change_nothing(buyer, refused, payload, code):
     resp = client_for(buyer.user).post(detail_url(refused.pk, "modify"), payload, format="json")
-    assert resp.status_code == 400
+    assert resp.status_code == (422 if code == "amount_exceeds_refundable" else 400)
     assert resp.json()["code"] == code
     refused.refresh_from_db()
     assert refused.state == RefundState.SELLER_REFUSED
@@ -666,8 +665,7 @@ def test_express_claim_needs_at_least_one_photo(excellent, refused):
         detail_url(refused.pk, "express-claim"), {"description": "Broken."}, format="multipart"
     )
     assert resp.status_code == 400
-    assert resp.json()["code"] == "invalid"
-    assert set(resp.json()["fields"]) == {"files"}
+    assert_fields_refused(resp.json(), {"files": "files_required"})
     assert ExpressClaim.objects.count() == 0
 
 
@@ -715,7 +713,7 @@ def test_buyer_asks_for_intervention_after_a_refusal(buyer, refused, clock):
     assert detail["interventions"] == [summary]
 
     again = api.post(detail_url(refused.pk, "intervention"), {"reason": "Again."})
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert again.json()["code"] == "intervention_exists"
     assert Intervention.objects.count() == 1
 

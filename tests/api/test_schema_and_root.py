@@ -65,3 +65,67 @@ def test_api_root_lists_both_viewsets(merchant_user):
 
 def test_api_root_needs_authentication(api):
     assert api.get(reverse("api:api-root")).status_code == 401
+
+
+# --- the error contract ------------------------------------------------------------------------------------------
+
+
+def _operations(agent):
+    paths = client_for(agent).get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    return paths, [(path, method, op) for path, ops in paths["paths"].items() for method, op in ops.items()]
+
+
+def test_every_operation_declares_its_refusals_and_every_declaration_is_an_operation(agent):
+    from disputes.api.error_codes import OPERATIONS
+    from disputes.api.urls import router
+
+    routed = set()
+    for _prefix, viewset, basename in router.registry:
+        actions = {"list", "retrieve"} | {action.__name__ for action in viewset.get_extra_actions()}
+        if hasattr(viewset, "create"):
+            actions.add("create")
+        routed |= {f"{basename}.{action}" for action in actions}
+    assert set(OPERATIONS) == routed
+
+
+def test_each_refusal_in_the_document_lists_its_codes_with_the_one_error_body(agent):
+    schema, operations = _operations(agent)
+    assert len(operations) == 42
+    apply = schema["paths"]["/api/buyer/refunds/"]["post"]["responses"]
+    assert "`after_sales_window_passed`" in apply["422"]["description"]
+    assert "`order_item_not_found`" in apply["404"]["description"]
+    assert "`evidence_type_refused`" in apply["400"]["description"]
+    assert "Retry-After" in apply["429"]["headers"]
+    agree = schema["paths"]["/api/merchant/refunds/{id}/agree/"]["post"]["responses"]
+    assert "`intervention_open`" in agree["409"]["description"]
+    for path, method, op in operations:
+        statuses = {status for status in op["responses"] if status.startswith("4")}
+        expected = {"400", "401", "403", "404", "429"} | ({"409", "415", "422"} if method == "post" else set())
+        assert statuses == expected, (method, path)
+        for status in statuses:
+            response = op["responses"][status]
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ApiError"}
+            assert "Codes: `" in response["description"], (method, path, status)
+
+
+def test_every_declared_code_is_one_the_code_can_give():
+    """A typo or a retired code in the declarations fails here: each code is written somewhere in disputes/ or is
+    one of DRF's own."""
+    import pathlib
+
+    import rest_framework.exceptions
+
+    from disputes.api.error_codes import OPERATIONS, codes_of
+
+    sources = "".join(
+        path.read_text() for path in pathlib.Path("disputes").rglob("*.py") if path.name != "error_codes.py"
+    )
+    sources += pathlib.Path(rest_framework.exceptions.__file__).read_text()
+    missing = {
+        code
+        for operation in OPERATIONS
+        for codes in codes_of(operation).values()
+        for code in codes
+        if f'"{code}"' not in sources and f"'{code}'" not in sources
+    }
+    assert missing == set()

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from disputes.choices import ServiceKind
-from disputes.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from disputes.errors import DomainError, Forbidden, InvalidTransition, RuleRefused, ValidationFailed
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -224,7 +224,7 @@ def test_claim_rejected_before_the_deadline_lets_the_penalty_through(item, buyer
 
 def test_claim_refusals(item, buyer, merchant_user, other_merchant_user, agent):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
-    with pytest.raises(InvalidTransition) as caught:
+    with pytest.raises(RuleRefused) as caught:
         _claim(request, merchant_user, T0 + timedelta(hours=1))
     assert caught.value.code == "deadline_passed"
     from disputes.errors import NotFound

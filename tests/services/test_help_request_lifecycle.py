@@ -7,7 +7,7 @@ import time_machine
 from django_fsm_log.models import StateLog
 
 from disputes.actors import SYSTEM_USERNAME, system_actor
-from disputes.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import Forbidden, InvalidTransition, NotFound, RuleRefused, ValidationFailed
 from disputes.models import HelpState
 from disputes.services.help_requests import (
     help_request_cancel,
@@ -52,7 +52,7 @@ def test_cancel_inside_the_window(item, buyer):
 
 def test_cancel_at_ten_seconds_is_refused(item, buyer):
     request = raise_at(T0, buyer=buyer, item=item)
-    with time_machine.travel(T0 + timedelta(seconds=10), tick=False), pytest.raises(InvalidTransition) as caught:
+    with time_machine.travel(T0 + timedelta(seconds=10), tick=False), pytest.raises(RuleRefused) as caught:
         help_request_cancel(actor=buyer.user, request_id=request.pk)
     assert caught.value.code == "cancel_window_passed"
     request.refresh_from_db()
@@ -121,7 +121,7 @@ def test_solution_refusals(item, buyer, merchant_user, other_merchant_user):
             help_request_give_solution(actor=buyer.user, request_id=request.pk, text="x")
         with pytest.raises(ValidationFailed):
             help_request_give_solution(actor=merchant_user, request_id=request.pk, text=" ")
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(RuleRefused) as caught:
             help_request_give_solution(
                 actor=merchant_user, request_id=request.pk, text="x", appointment_at=T0 - timedelta(days=1)
             )
@@ -207,7 +207,7 @@ def test_buyer_objects_and_staff_rule(item, buyer, merchant_user, agent, senior)
 
 def test_objection_after_the_confirmation_period_is_refused(item, buyer, merchant_user):
     request = _resolved(item, buyer, merchant_user, T0 + timedelta(hours=5))
-    with time_machine.travel(T0 + timedelta(hours=29), tick=False), pytest.raises(InvalidTransition) as caught:
+    with time_machine.travel(T0 + timedelta(hours=29), tick=False), pytest.raises(RuleRefused) as caught:
         help_request_object(actor=buyer.user, request_id=request.pk, text="late")
     assert caught.value.code == "objection_window_passed"
 

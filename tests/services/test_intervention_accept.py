@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from disputes.errors import Forbidden, InvalidTransition, ValidationFailed
+from disputes.errors import Forbidden, InvalidTransition, RuleRefused
 from disputes.models import CaseState, DueAction
 from disputes.services.interventions.opening import intervention_open
 from disputes.services.interventions.workflow import (
@@ -109,7 +109,7 @@ def test_the_assignee_must_work_intervention_cases(buyer, merchant, merchant_use
     case = new_case(buyer, merchant, merchant_user, moment=T0)
     clerk = f.StaffFactory(username="clerk")
     for assignee in (clerk, merchant_user, buyer.user):
-        with at(T0 + timedelta(hours=1)), pytest.raises(ValidationFailed) as caught:
+        with at(T0 + timedelta(hours=1)), pytest.raises(RuleRefused) as caught:
             intervention_assign(actor=supervisor, case_id=case.pk, assign_to=assignee)
         assert caught.value.code == "invalid_assignee"
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from disputes.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, RuleRefused
 from disputes.models import (
     Appeal,
     BuyerPointsEntry,
@@ -108,20 +108,23 @@ def test_a_party_appeals_within_7_days_with_new_reasons_and_evidence(case, merch
 
 
 def test_at_the_end_of_the_7_days_the_appeal_is_refused(case, buyer):
-    with pytest.raises(InvalidTransition) as caught:
+    with pytest.raises(RuleRefused) as caught:
         appeal(buyer.user, case, moment=APPEAL_DUE)
     assert caught.value.code == "appeal_window_closed"
     assert Appeal.objects.count() == 0
 
 
 @pytest.mark.parametrize(
-    ("reasons", "code"),
-    [(" ", "reasons_required"), ("The photos show a crack present on delivery.", "appeal_needs_new_reasons")],
+    ("reasons", "status", "code"),
+    [
+        (" ", 400, "reasons_required"),
+        ("The photos show a crack present on delivery.", 422, "appeal_needs_new_reasons"),
+    ],
 )
-def test_an_appeal_needs_new_reasons(case, merchant_user, reasons, code):
-    with pytest.raises(ValidationFailed) as caught:
+def test_an_appeal_needs_new_reasons(case, merchant_user, reasons, status, code):
+    with pytest.raises(DomainError) as caught:
         appeal(merchant_user, case, reasons=reasons)
-    assert caught.value.code == code
+    assert (caught.value.status, caught.value.code) == (status, code)
     case.refresh_from_db()
     assert case.state == CaseState.JUDGED
 
@@ -279,20 +282,20 @@ def test_an_overturn_to_a_refund_reopens_payment_on_a_closed_refund(buyer, merch
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "code"),
+    ("kwargs", "status", "code"),
     [
-        ({}, "outcome_required"),
-        ({"outcome": "support_merchant", "violation_kind": "refuse_return"}, "invalid_violation_kind"),
-        ({"outcome": "full_refund", "violation_kind": "rudeness"}, "invalid_violation_kind"),
-        ({"outcome": "full_refund", "refund_fen": 100_001}, "amount_exceeds_refundable"),
+        ({}, 400, "outcome_required"),
+        ({"outcome": "support_merchant", "violation_kind": "refuse_return"}, 400, "invalid_violation_kind"),
+        ({"outcome": "full_refund", "violation_kind": "rudeness"}, 400, "invalid_violation_kind"),
+        ({"outcome": "full_refund", "refund_fen": 100_001}, 422, "amount_exceeds_refundable"),
     ],
 )
-def test_an_overturn_states_a_valid_new_judgment(case, merchant_user, reviewer, buyer, merchant, kwargs, code):
+def test_an_overturn_states_a_valid_new_judgment(case, merchant_user, reviewer, buyer, merchant, kwargs, status, code):
     appeal(merchant_user, case)
     before = (MerchantAccountEntry.objects.count(), balances(buyer, merchant))
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(DomainError) as caught:
         review(reviewer, case, overturn=True, **kwargs)
-    assert caught.value.code == code
+    assert (caught.value.status, caught.value.code) == (status, code)
     assert (MerchantAccountEntry.objects.count(), balances(buyer, merchant)) == before
     case.refresh_from_db()
     assert case.state == CaseState.APPEALED

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from disputes.errors import InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import DomainError, InvalidTransition, NotFound, RuleRefused, ValidationFailed
 from disputes.models import EvidenceItem, EvidenceRequest, Intervention
 from disputes.services.interventions.opening import intervention_open
 from disputes.services.interventions.workflow import intervention_request_evidence, intervention_submit_evidence
@@ -46,7 +46,7 @@ def case(buyer, merchant, merchant_user, agent):
     return accepted_case(buyer, merchant, merchant_user, agent, accepted_at=ACCEPTED)
 
 
-def refused_submit(code, actor, case, *, moment, error_type=InvalidTransition, **kwargs):
+def refused_submit(code, actor, case, *, moment, error_type=RuleRefused, **kwargs):
     before = EvidenceItem.objects.count()
     with at(moment), pytest.raises(error_type) as caught:
         intervention_submit_evidence(actor=actor, case_id=case.pk, **kwargs)
@@ -70,7 +70,7 @@ def test_either_party_submits_within_the_3_day_window(case, buyer, merchant_user
 
 def test_at_the_deadline_the_window_is_closed(case, buyer):
     error = refused_submit("evidence_window_closed", buyer.user, case, moment=EVIDENCE_DUE, text="Too late.")
-    assert error.status == 409
+    assert error.status == 422  # a time limit is a business rule (was 409 before the one error contract)
 
 
 def test_each_item_records_party_submitter_and_time(case, buyer, merchant_user):
@@ -157,14 +157,14 @@ def test_a_staff_request_in_mediation_reopens_evidence_for_that_party(case, buye
 
 
 @pytest.mark.parametrize(
-    ("party", "due_offset", "code"),
-    [("staff", timedelta(days=1), "invalid_party"), ("buyer", timedelta(0), "invalid_due_at")],
+    ("party", "due_offset", "status", "code"),
+    [("staff", timedelta(days=1), 400, "invalid_party"), ("buyer", timedelta(0), 422, "invalid_due_at")],
 )
-def test_a_staff_request_needs_a_party_and_a_future_deadline(case, agent, party, due_offset, code):
+def test_a_staff_request_needs_a_party_and_a_future_deadline(case, agent, party, due_offset, status, code):
     moment = ACCEPTED + timedelta(hours=1)
-    with at(moment), pytest.raises(ValidationFailed) as caught:
+    with at(moment), pytest.raises(DomainError) as caught:
         intervention_request_evidence(actor=agent, case_id=case.pk, party=party, note="x", due_at=moment + due_offset)
-    assert caught.value.code == code
+    assert (caught.value.status, caught.value.code) == (status, code)
     assert EvidenceRequest.objects.count() == 0
 
 
@@ -183,7 +183,14 @@ def test_someone_outside_the_case_cannot_submit(case, other_buyer, other_merchan
 def test_no_evidence_before_the_case_is_accepted(buyer, merchant, merchant_user):
     refund = refused_refund(buyer, merchant, merchant_user)
     case = open_case(buyer, refund, moment=refund.refused_at + timedelta(hours=1))
-    refused_submit("evidence_closed", buyer.user, case, moment=refund.refused_at + timedelta(hours=2), text="x")
+    refused_submit(
+        "evidence_closed",
+        buyer.user,
+        case,
+        moment=refund.refused_at + timedelta(hours=2),
+        error_type=InvalidTransition,
+        text="x",
+    )
 
 
 # --- uploads -----------------------------------------------------------------------------------------------

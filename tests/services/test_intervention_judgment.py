@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from disputes.errors import Forbidden, InvalidTransition, ValidationFailed
+from disputes.errors import Forbidden, InvalidTransition, RuleRefused, ValidationFailed
 from disputes.models import (
     AdvanceState,
     BuyerPointsEntry,
@@ -116,7 +116,7 @@ def test_a_partial_refund_pays_the_judged_amount(case, agent, merchant):
 
 @pytest.mark.parametrize("outcome", ["full_refund", "partial_refund"])
 def test_amounts_over_what_is_refundable_are_refused(case, agent, merchant, outcome):
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(RuleRefused) as caught:
         judged(case, agent, moment=JUDGED, outcome=outcome, refund_fen=PAID + 1)
     assert caught.value.code == "amount_exceeds_refundable"
     case.refresh_from_db()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
-from disputes.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import Forbidden, InvalidTransition, NotFound, RuleRefused
 from disputes.models import (
     CaseState,
     Judgment,
@@ -128,7 +128,7 @@ def test_proposals_are_made_in_mediation_only(buyer, merchant, merchant_user, ag
 
 
 def test_a_proposal_over_what_is_refundable_is_refused(case, agent):
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(RuleRefused) as caught:
         propose(case, agent, refund_fen=PAID + 1)
     assert caught.value.code == "amount_exceeds_refundable"
     assert propose(case, agent, refund_fen=PAID).refund_fen == PAID

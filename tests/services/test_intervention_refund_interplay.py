@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from disputes.errors import InvalidTransition, ValidationFailed
+from disputes.errors import InvalidTransition, RuleRefused
 from disputes.models import CaseState, MerchantAccountEntry, RefundState
 from disputes.services.interventions.deciding import intervention_judge
 from disputes.services.interventions.opening import intervention_open
@@ -54,7 +54,7 @@ def test_a_judged_refund_without_a_refund_request_counts_against_the_item(buyer,
     assert ledger_balance(MerchantAccountEntry, merchant=merchant) == -60_000
     from tests.services.refund_helpers import apply_at
 
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(RuleRefused) as caught:
         apply_at(T0 + timedelta(days=1), buyer=buyer, item=item, refund_type="refund_only", amount_fen=40_001)
     assert caught.value.code == "amount_exceeds_refundable"
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from disputes.errors import AppendOnlyViolation, IdempotencyConflict, ValidationFailed
+from disputes.errors import AppendOnlyViolation, IdempotencyConflict, RuleRefused, ValidationFailed
 from disputes.models import BuyerPointsEntry, EntryKind, MerchantAccountEntry, PlatformAdvanceEntry
 from disputes.services.ledger import (
     PendingEntry,
@@ -110,7 +110,7 @@ def test_reversal_is_a_new_entry_pointing_at_the_original(buyer, agent):
     assert reversal.entry.created_by == agent
     assert BuyerPointsEntry.objects.count() == 2
     assert ledger_balance(BuyerPointsEntry, buyer=buyer) == 0
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(RuleRefused):
         ledger_reverse(entry=reversal.entry, actor=agent, reason="no")
 
 

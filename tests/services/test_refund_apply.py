@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from disputes import policies as policy_table
 from disputes.choices import SevenDayExclusion
-from disputes.errors import Forbidden, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     AdvanceState,
     DueAction,
@@ -63,7 +63,7 @@ def test_exactly_the_amount_paid_is_accepted(buyer, merchant, merchant_user):
 def test_one_fen_over_the_amount_paid_is_refused(buyer, merchant):
     item = signed_item(buyer, merchant, price_fen=100_000)
     error = refused_apply("amount_exceeds_refundable", T0, buyer=buyer, item=item, amount_fen=100_001)
-    assert isinstance(error, ValidationFailed)
+    assert isinstance(error, RuleRefused)
     assert error.details == {"refundable_fen": 100_000}
 
 

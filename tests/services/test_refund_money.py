@@ -8,7 +8,7 @@ import pytest
 from django_fsm_log.models import StateLog
 
 from disputes import policies as policy_table
-from disputes.errors import Forbidden, InvalidTransition, ValidationFailed
+from disputes.errors import Forbidden, InvalidTransition, RuleRefused
 from disputes.models import (
     AdvanceState,
     BuyerPointsEntry,
@@ -576,7 +576,7 @@ def test_the_sweep_paying_a_modified_goods_refusal_recovers_the_advance(quota_bu
 
 def test_the_amount_cannot_change_while_an_advance_is_outstanding(quota_buyer, merchant, merchant_user):
     refund = refused_goods(quota_buyer, merchant, merchant_user)
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(RuleRefused) as caught:
         call_at(bj(2026, 4, 4, 12, 0), refund_modify, actor=quota_buyer.user, refund_id=refund.pk, amount_fen=30_000)
     assert caught.value.code == "amount_locked_by_advance"
     refund.refresh_from_db()

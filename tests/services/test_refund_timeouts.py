@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django_fsm_log.models import StateLog
 
-from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, RuleRefused
 from disputes.models import (
     AdvanceState,
     CaseState,
@@ -183,7 +183,7 @@ def test_return_signed_is_for_staff_and_checks_the_time(buyer, merchant, merchan
     with pytest.raises(Forbidden):
         call_at(now, refund_return_signed, actor=merchant_user, refund_id=refund.pk, signed_at=bj(2026, 4, 2, 12, 0))
     for wrong in (SHIPPED - timedelta(seconds=1), now + timedelta(seconds=1)):
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(RuleRefused) as caught:
             call_at(now, refund_return_signed, actor=agent, refund_id=refund.pk, signed_at=wrong)
         assert caught.value.code == "invalid_signed_at"
     refund.refresh_from_db()

@@ -6,6 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from disputes.api.common import BIGINT_MAX
 from disputes.models import (
     Appeal,
     CaseState,
@@ -15,6 +16,7 @@ from disputes.models import (
     Intervention,
     Judgment,
     MediationProposal,
+    SuspendReason,
 )
 from disputes.selectors.interventions import open_proposals_of
 from disputes.services.interventions.common import MAX_FILES, MAX_TEXT
@@ -39,10 +41,16 @@ class BuyerInterventionOpenSerializer(serializers.Serializer):
     ground without a refund (name the order item)."""
 
     refund = serializers.IntegerField(
-        min_value=1, required=False, help_text="Id of the refused refund request the case is about."
+        min_value=1,
+        max_value=BIGINT_MAX,
+        required=False,
+        help_text="Id of the refused refund request the case is about.",
     )
     order_item = serializers.IntegerField(
-        min_value=1, required=False, help_text="Id of one of the buyer's order items, when there is no refund."
+        min_value=1,
+        max_value=BIGINT_MAX,
+        required=False,
+        help_text="Id of one of the buyer's order items, when there is no refund.",
     )
     ground = serializers.ChoiceField(choices=Ground.choices)
     claim = serializers.CharField(max_length=MAX_TEXT, help_text="What the buyer asks for and why.")
@@ -203,6 +211,13 @@ class InterventionCaseSerializer(serializers.ModelSerializer):
     buyer_nickname = serializers.CharField(source="buyer.nickname", read_only=True)
     order_no = serializers.CharField(source="order_item.order.order_no", read_only=True)
     product_title = serializers.CharField(source="order_item.product.title", read_only=True)
+    # Declared so the document says what is sent: "" while the case is not suspended.
+    suspend_reason = serializers.ChoiceField(
+        choices=SuspendReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why the case is suspended; empty while it is not.",
+    )
     open_evidence_requests = InterventionAskedEvidenceSerializer(
         many=True, read_only=True, help_text="Requests for more evidence addressed to the caller, still open."
     )

@@ -24,7 +24,6 @@ from disputes.api.buyer.intervention_serializers import (
     InterventionRespondSerializer,
     InterventionWithdrawSerializer,
 )
-from disputes.api.common import error_responses
 from disputes.api.permissions import IsBuyer, caller
 from disputes.models import Intervention
 from disputes.selectors.interventions import intervention_from, interventions_for_buyer, proposal_of
@@ -70,7 +69,7 @@ class InterventionCaseActions(CaseViewSet):
             "`evidence_too_large`, `evidence_image_too_large`...); nothing is stored then."
         ),
         request={"multipart/form-data": InterventionEvidenceSubmitSerializer},
-        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={201: InterventionCaseSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def evidence(self, request: Request, pk: str) -> Response:
@@ -93,7 +92,7 @@ class InterventionCaseActions(CaseViewSet):
         ),
         parameters=[OpenApiParameter("proposal_id", int, OpenApiParameter.PATH, description="Id of the proposal.")],
         request=InterventionRespondSerializer,
-        responses={200: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: InterventionCaseSerializer},
     )
     @action(
         detail=True,
@@ -117,7 +116,7 @@ class InterventionCaseActions(CaseViewSet):
             "(`agreement_final`). A senior reviewer who did not judge the case decides; the review is final."
         ),
         request={"multipart/form-data": InterventionAppealSerializer},
-        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={201: InterventionCaseSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def appeal(self, request: Request, pk: str) -> Response:
@@ -136,7 +135,7 @@ class InterventionCaseActions(CaseViewSet):
         summary="Withdraw the case (before judgment; applicant only)",
         description="Only the party that applied may withdraw (`applicant_only`), and only before the judgment.",
         request=InterventionWithdrawSerializer,
-        responses={200: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: InterventionCaseSerializer},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
@@ -151,13 +150,13 @@ class InterventionCaseActions(CaseViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List my intervention cases",
-        responses={200: InterventionCaseSerializer, **error_responses(401, 403)},
+        responses={200: InterventionCaseSerializer},
     ),
     retrieve=extend_schema(
         summary="Read one of my intervention cases",
         description="Stage, tier, every deadline, evidence requests addressed to me, the evidence of both "
         "parties (metadata only), the open mediation proposal, judgments and the appeal.",
-        responses={200: InterventionCaseSerializer, **error_responses(401, 403, 404)},
+        responses={200: InterventionCaseSerializer},
     ),
 )
 class BuyerInterventionViewSet(InterventionCaseActions):
@@ -180,7 +179,7 @@ class BuyerInterventionViewSet(InterventionCaseActions):
             "application/json": BuyerInterventionOpenSerializer,
             "multipart/form-data": BuyerInterventionOpenUploadSerializer,
         },
-        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 422)},
+        responses={201: InterventionCaseSerializer},
     )
     def create(self, request: Request) -> Response:
         form = BuyerInterventionOpenUploadSerializer(data=request.data)

@@ -4,6 +4,7 @@ the services (amount limits, windows, reopening, express eligibility)."""
 from django.conf import settings
 from rest_framework import serializers
 
+from disputes.api.common import BIGINT_MAX
 from disputes.api.refund_output import (
     DETAIL_COMMON,
     DETAIL_NESTED,
@@ -25,10 +26,12 @@ FILES_HELP = (
 
 
 def _amount_field(*, required: bool | None = None, allow_null: bool = False) -> serializers.IntegerField:
-    # Only the type is checked here (a whole number; "abc" or 12.5 -> code "invalid"). Whether the value is
-    # allowed (more than zero, at most what is still refundable) is the service's rule and keeps its codes
-    # invalid_amount / amount_exceeds_refundable.
+    # A whole number from 1 to the column's limit, else `invalid_amount` (disputes.errors.field_code): the same
+    # code the service gives a value of 0 or less. Whether it is at most what is still refundable is the
+    # service's rule (amount_exceeds_refundable, 422).
     return serializers.IntegerField(
+        min_value=1,
+        max_value=BIGINT_MAX,
         help_text="Refund amount in fen (1 元 = 100 fen), a whole number; more than 0 and at most `refundable_fen`.",
         required=required,
         allow_null=allow_null,
@@ -41,7 +44,9 @@ def _amount_field(*, required: bool | None = None, allow_null: bool = False) -> 
 class BuyerRefundApplySerializer(serializers.Serializer):
     """What a buyer submits to apply for a refund or after-sales service on one order item (JSON)."""
 
-    order_item = serializers.IntegerField(min_value=1, help_text="Id of one of the buyer's order items.")
+    order_item = serializers.IntegerField(
+        min_value=1, max_value=BIGINT_MAX, help_text="Id of one of the buyer's order items."
+    )
     refund_type = serializers.ChoiceField(choices=RefundType.choices)
     reason = serializers.ChoiceField(choices=RefundReason.choices)
     amount_fen = _amount_field(required=False, allow_null=True)

@@ -23,7 +23,6 @@ from disputes.api.buyer.refund_serializers import (
     BuyerRefundModifySerializer,
     BuyerRefundShipReturnSerializer,
 )
-from disputes.api.common import error_responses
 from disputes.api.permissions import IsBuyer, caller
 from disputes.models import RefundRequest
 from disputes.selectors.refunds import refund_from, refunds_for_buyer, with_refund_details
@@ -38,14 +37,14 @@ TAGS = ["buyer: refunds"]
     list=extend_schema(
         tags=TAGS,
         summary="List my refund and after-sales requests",
-        responses={200: BuyerRefundListSerializer, **error_responses(401, 403)},
+        responses={200: BuyerRefundListSerializer},
     ),
     retrieve=extend_schema(
         tags=TAGS,
         summary="Read one of my refund requests",
         description="Every timestamp, the next automatic deadline (`due_at`, `due_action`), the return address, "
         "what is still refundable, evidence metadata, express claims and platform intervention cases.",
-        responses={200: BuyerRefundDetailSerializer, **error_responses(401, 403, 404)},
+        responses={200: BuyerRefundDetailSerializer},
     ),
 )
 class BuyerRefundViewSet(CaseViewSet):
@@ -86,7 +85,7 @@ class BuyerRefundViewSet(CaseViewSet):
             "application/json": BuyerRefundApplySerializer,
             "multipart/form-data": BuyerRefundApplyUploadSerializer,
         },
-        responses={201: BuyerRefundDetailSerializer, **error_responses(400, 401, 403, 404, 422)},
+        responses={201: BuyerRefundDetailSerializer},
     )
     def create(self, request: Request) -> Response:
         form = BuyerRefundApplyUploadSerializer(data=request.data)
@@ -109,7 +108,7 @@ class BuyerRefundViewSet(CaseViewSet):
         summary="Modify a refused request",
         description="Sends it back to the merchant with a fresh deadline. Omitted fields stay as they are.",
         request=BuyerRefundModifySerializer,
-        responses={200: BuyerRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: BuyerRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def modify(self, request: Request, pk: str) -> Response:
@@ -131,7 +130,7 @@ class BuyerRefundViewSet(CaseViewSet):
         summary="Cancel the request",
         description="After one cancellation the same order item cannot be reopened (code `reopen_refused`).",
         request=None,
-        responses={200: BuyerRefundDetailSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: BuyerRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
@@ -144,7 +143,7 @@ class BuyerRefundViewSet(CaseViewSet):
         summary="Enter the return waybill",
         description="An instant refund (极速退款) is advanced now when the buyer's quota allows.",
         request=BuyerRefundShipReturnSerializer,
-        responses={200: BuyerRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: BuyerRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"], url_path="ship-return", url_name="ship-return")
     def ship_return(self, request: Request, pk: str) -> Response:
@@ -170,7 +169,6 @@ class BuyerRefundViewSet(CaseViewSet):
         request={"multipart/form-data": BuyerRefundExpressClaimCreateSerializer},
         responses={
             201: OpenApiResponse(BuyerRefundExpressClaimSerializer, description="Submitted; staff verify it."),
-            **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
     @action(
@@ -201,7 +199,6 @@ class BuyerRefundViewSet(CaseViewSet):
         request=BuyerRefundInterventionCreateSerializer,
         responses={
             201: OpenApiResponse(BuyerRefundInterventionSerializer, description="The case opened."),
-            **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
     @action(detail=True, methods=["post"])

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from disputes.api.common import BIGINT_MAX
 from disputes.choices import ServiceKind
 from disputes.models import AnomalyKind, HelpRequest, HelpState, Violation
 from disputes.services.help_requests import MAX_TEXT
@@ -11,7 +12,9 @@ from disputes.services.help_requests import MAX_TEXT
 class BuyerHelpRequestCreateSerializer(serializers.Serializer):
     """What a buyer submits to raise a request; eligibility is the service's decision."""
 
-    order_item = serializers.IntegerField(min_value=1, help_text="Id of one of the buyer's order items.")
+    order_item = serializers.IntegerField(
+        min_value=1, max_value=BIGINT_MAX, help_text="Id of one of the buyer's order items."
+    )
     anomaly_kind = serializers.ChoiceField(choices=AnomalyKind.choices)
     description = serializers.CharField(max_length=MAX_TEXT)
     service_kind = serializers.ChoiceField(

@@ -16,7 +16,7 @@ from disputes.api.buyer.serializers import (
     BuyerHelpRequestListSerializer,
     BuyerHelpTextSerializer,
 )
-from disputes.api.common import error_responses, help_request_from, request_id
+from disputes.api.common import help_request_from, request_id
 from disputes.api.permissions import IsBuyer, caller
 from disputes.models import HelpRequest
 from disputes.selectors.help_requests import help_requests_for_buyer
@@ -35,12 +35,12 @@ TAGS = ["buyer: one-click help"]
     list=extend_schema(
         tags=TAGS,
         summary="List my help requests",
-        responses={200: BuyerHelpRequestListSerializer, **error_responses(401, 403)},
+        responses={200: BuyerHelpRequestListSerializer},
     ),
     retrieve=extend_schema(
         tags=TAGS,
         summary="Read one of my help requests",
-        responses={200: BuyerHelpRequestDetailSerializer, **error_responses(401, 403, 404)},
+        responses={200: BuyerHelpRequestDetailSerializer},
     ),
 )
 class BuyerHelpRequestViewSet(CaseViewSet):
@@ -75,7 +75,7 @@ class BuyerHelpRequestViewSet(CaseViewSet):
             "merchant or its provider."
         ),
         request=BuyerHelpRequestCreateSerializer,
-        responses={201: BuyerHelpRequestDetailSerializer, **error_responses(400, 401, 403, 404, 422)},
+        responses={201: BuyerHelpRequestDetailSerializer},
     )
     def create(self, request: Request) -> Response:
         form = BuyerHelpRequestCreateSerializer(data=request.data)
@@ -94,7 +94,7 @@ class BuyerHelpRequestViewSet(CaseViewSet):
         tags=TAGS,
         summary="Cancel within the cancel window",
         request=None,
-        responses={200: BuyerHelpRequestDetailSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: BuyerHelpRequestDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
@@ -105,7 +105,7 @@ class BuyerHelpRequestViewSet(CaseViewSet):
         tags=TAGS,
         summary="Confirm the problem is resolved",
         request=None,
-        responses={200: BuyerHelpRequestDetailSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: BuyerHelpRequestDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
@@ -117,7 +117,7 @@ class BuyerHelpRequestViewSet(CaseViewSet):
         summary="Object to the resolution",
         description="Sends the request to staff, who rule whether the problem was resolved.",
         request=BuyerHelpTextSerializer,
-        responses={200: BuyerHelpRequestDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: BuyerHelpRequestDetailSerializer},
     )
     @action(detail=True, methods=["post"], url_path="object", url_name="object")
     def object_to_resolution(self, request: Request, pk: str) -> Response:
@@ -132,7 +132,6 @@ class BuyerHelpRequestViewSet(CaseViewSet):
         request=BuyerHelpTextSerializer,
         responses={
             201: OpenApiResponse(BuyerHelpComplaintSerializer, description="Filed; staff review it."),
-            **error_responses(400, 401, 403, 404),
         },
     )
     @action(detail=True, methods=["post"])

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from disputes.api.buyer.intervention_serializers import InterventionCaseSerializer
 from disputes.api.buyer.interventions import InterventionCaseActions
-from disputes.api.common import error_responses
 from disputes.api.merchant.intervention_serializers import (
     MerchantInterventionOpenSerializer,
     MerchantInterventionOpenUploadSerializer,
@@ -27,13 +26,13 @@ TAGS = ["merchant: platform intervention"]
 @extend_schema_view(
     list=extend_schema(
         summary="List intervention cases on my shop",
-        responses={200: InterventionCaseSerializer, **error_responses(401, 403)},
+        responses={200: InterventionCaseSerializer},
     ),
     retrieve=extend_schema(
         summary="Read one intervention case",
         description="Stage, tier, every deadline, evidence requests addressed to the merchant, the evidence of "
         "both parties (metadata only), the open mediation proposal, judgments and the appeal.",
-        responses={200: InterventionCaseSerializer, **error_responses(401, 403, 404)},
+        responses={200: InterventionCaseSerializer},
     ),
 )
 class MerchantInterventionViewSet(InterventionCaseActions):
@@ -60,7 +59,7 @@ class MerchantInterventionViewSet(InterventionCaseActions):
             "application/json": MerchantInterventionOpenSerializer,
             "multipart/form-data": MerchantInterventionOpenUploadSerializer,
         },
-        responses={201: InterventionCaseSerializer, **error_responses(400, 401, 403, 404, 422)},
+        responses={201: InterventionCaseSerializer},
     )
     def create(self, request: Request) -> Response:
         form = MerchantInterventionOpenUploadSerializer(data=request.data)

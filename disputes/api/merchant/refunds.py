@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from disputes.actors import merchant_of
 from disputes.api.base import CaseViewSet
-from disputes.api.common import error_responses
 from disputes.api.merchant.refund_filters import MerchantRefundFilter
 from disputes.api.merchant.refund_serializers import (
     MerchantRefundAgreeSerializer,
@@ -55,12 +54,12 @@ class IsMerchantParty(BasePermission):
     list=extend_schema(
         tags=TAGS,
         summary="List refund requests on my shop",
-        responses={200: MerchantRefundListSerializer, **error_responses(400, 401, 403)},
+        responses={200: MerchantRefundListSerializer},
     ),
     retrieve=extend_schema(
         tags=TAGS,
         summary="Read one refund request, with evidence, express claims and interventions",
-        responses={200: MerchantRefundDetailSerializer, **error_responses(401, 403, 404)},
+        responses={200: MerchantRefundDetailSerializer},
     ),
 )
 class MerchantRefundViewSet(CaseViewSet):
@@ -98,7 +97,7 @@ class MerchantRefundViewSet(CaseViewSet):
             "it to `return_address`, or to the shop's default return address when omitted."
         ),
         request=MerchantRefundAgreeSerializer,
-        responses={200: MerchantRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MerchantRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def agree(self, request: Request, pk: str) -> Response:
@@ -119,7 +118,7 @@ class MerchantRefundViewSet(CaseViewSet):
             "refuses the whole call (e.g. `evidence_type_refused`); nothing is stored then."
         ),
         request={"multipart/form-data": MerchantRefundRefuseSerializer},
-        responses={200: MerchantRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MerchantRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def refuse(self, request: Request, pk: str) -> Response:
@@ -140,7 +139,7 @@ class MerchantRefundViewSet(CaseViewSet):
         description="A return and refund is paid (an instant-refund advance is recovered); an exchange or repair "
         "then waits for the merchant to send the goods back.",
         request=None,
-        responses={200: MerchantRefundDetailSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: MerchantRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"], url_path="confirm-goods", url_name="confirm-goods")
     def confirm_goods(self, request: Request, pk: str) -> Response:
@@ -155,7 +154,7 @@ class MerchantRefundViewSet(CaseViewSet):
         "`interventions`); otherwise the merchant may ask for one. One bad file refuses the whole call; nothing is "
         "stored then.",
         request={"multipart/form-data": MerchantRefundRefuseSerializer},
-        responses={200: MerchantRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409, 422)},
+        responses={200: MerchantRefundDetailSerializer},
     )
     @action(
         detail=True,
@@ -180,7 +179,7 @@ class MerchantRefundViewSet(CaseViewSet):
         tags=TAGS,
         summary="Send the exchanged or repaired goods back",
         request=MerchantRefundReshipSerializer,
-        responses={200: MerchantRefundDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MerchantRefundDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def reship(self, request: Request, pk: str) -> Response:
@@ -198,7 +197,6 @@ class MerchantRefundViewSet(CaseViewSet):
         request=MerchantRefundInterventionCreateSerializer,
         responses={
             201: OpenApiResponse(MerchantRefundInterventionSerializer, description="The case opened."),
-            **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
     @action(detail=True, methods=["post"])

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from disputes.api.base import CaseViewSet
-from disputes.api.common import HelpForceMajeureClaimSerializer, error_responses, help_request_from, request_id
+from disputes.api.common import HelpForceMajeureClaimSerializer, help_request_from, request_id
 from disputes.api.merchant.filters import MerchantHelpRequestFilter
 from disputes.api.merchant.serializers import (
     MerchantHelpForceMajeureCreateSerializer,
@@ -34,12 +34,12 @@ TAGS = ["merchant: one-click help"]
         tags=TAGS,
         summary="List help requests to answer",
         description="The merchant sees every dispatched request on its shop; a provider those dispatched to it.",
-        responses={200: MerchantHelpRequestListSerializer, **error_responses(400, 401, 403)},
+        responses={200: MerchantHelpRequestListSerializer},
     ),
     retrieve=extend_schema(
         tags=TAGS,
         summary="Read one help request, with its force-majeure claims",
-        responses={200: MerchantHelpRequestDetailSerializer, **error_responses(401, 403, 404)},
+        responses={200: MerchantHelpRequestDetailSerializer},
     ),
 )
 class MerchantHelpRequestViewSet(CaseViewSet):
@@ -73,7 +73,7 @@ class MerchantHelpRequestViewSet(CaseViewSet):
         tags=TAGS,
         summary="Give a solution (stops the 1-hour clock)",
         request=MerchantHelpSolutionSerializer,
-        responses={200: MerchantHelpRequestDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MerchantHelpRequestDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def solution(self, request: Request, pk: str) -> Response:
@@ -91,7 +91,7 @@ class MerchantHelpRequestViewSet(CaseViewSet):
         tags=TAGS,
         summary="Mark the problem resolved (stops the 48-hour clock)",
         request=MerchantHelpResolveSerializer,
-        responses={200: MerchantHelpRequestDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MerchantHelpRequestDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str) -> Response:
@@ -108,7 +108,7 @@ class MerchantHelpRequestViewSet(CaseViewSet):
             "(e.g. code evidence_type_refused); nothing is stored then."
         ),
         request={"multipart/form-data": MerchantHelpForceMajeureCreateSerializer},
-        responses={201: HelpForceMajeureClaimSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={201: HelpForceMajeureClaimSerializer},
     )
     @action(
         detail=True,

@@ -14,20 +14,28 @@ EXPRESS_STAFF = Who(staff="disputes.verify_express_refundrequest")
 
 # What else must hold, with the refusal a service raises.
 REFUND_ONLY = Rule(
-    lambda refund: refund.refund_type == RefundType.REFUND_ONLY, "refund_type_mismatch", "This is a return."
+    lambda refund: refund.refund_type == RefundType.REFUND_ONLY,
+    "refund_type_mismatch",
+    "This is a return.",
+    business=True,
 )
 GOODS_COME_BACK = Rule(
-    lambda refund: refund.refund_type != RefundType.REFUND_ONLY, "refund_type_mismatch", "Nothing is returned."
+    lambda refund: refund.refund_type != RefundType.REFUND_ONLY,
+    "refund_type_mismatch",
+    "Nothing is returned.",
+    business=True,
 )
 RETURN_FOR_MONEY = Rule(
     lambda refund: refund.refund_type == RefundType.RETURN_AND_REFUND,
     "refund_type_mismatch",
     "An exchange or repair is sent back, not refunded.",
+    business=True,
 )
 RETURN_FOR_GOODS = Rule(
     lambda refund: refund.refund_type != RefundType.RETURN_AND_REFUND,
     "refund_type_mismatch",
     "A return and refund is refunded, not sent back.",
+    business=True,
 )
 NO_CASE_PENDING = Rule(
     lambda refund: not refund.case_pending(),
@@ -40,7 +48,10 @@ NO_EXPRESS_CLAIM_PENDING = Rule(
     "Staff are verifying your express claim.",
 )
 GOODS_REFUSED = Rule(
-    lambda refund: refund.refused_goods, "not_goods_refusal", "Only a refusal of returned goods can be upheld."
+    lambda refund: refund.refused_goods,
+    "not_goods_refusal",
+    "Only a refusal of returned goods can be upheld.",
+    business=True,
 )
 NOT_SIGNED_YET = Rule(
     lambda refund: refund.return_signed_at is None,

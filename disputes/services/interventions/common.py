@@ -4,7 +4,7 @@ evidence files."""
 from django.core.files.uploadedfile import UploadedFile
 
 from disputes.actors import Actor
-from disputes.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.evidence import check_evidence_file
 from disputes.models import EvidenceItem, Intervention, Tier, party_of
 from disputes.models.interventions.case import REVIEW, WORK
@@ -16,10 +16,8 @@ MAX_TEXT = 4000
 MAX_FILES = 10
 
 
-class InterventionNotAllowed(DomainError):
+class InterventionNotAllowed(RuleRefused):
     """The claim is outside the rules; the message says which."""
-
-    status = 422
 
 
 def case_text(value: str | None, *, field: str, required: bool = True) -> str:
@@ -42,7 +40,7 @@ def check_assignee(case: Intervention, agent: Actor) -> None:
     """The assignee works intervention cases, and a 小二-tier case goes to a senior agent only: otherwise it
     would sit with someone the case's steps refuse."""
     if not is_staff_with(agent, WORK):
-        raise ValidationFailed("The assignee does not work intervention cases.", code="invalid_assignee")
+        raise RuleRefused("The assignee does not work intervention cases.", code="invalid_assignee")
     if case.tier == Tier.SENIOR and not agent.has_perm(REVIEW):
         raise Forbidden("This case is in the senior (小二) tier.", code="senior_tier_required")
 

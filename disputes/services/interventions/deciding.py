@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor
-from disputes.errors import Forbidden, InvalidTransition, ValidationFailed
+from disputes.errors import Forbidden, InvalidTransition, RuleRefused, ValidationFailed
 from disputes.models import (
     Appeal,
     CaseState,
@@ -55,7 +55,7 @@ def check_refund_amount(case: Intervention, outcome: str, refund_fen: int) -> No
         return
     refundable = refundable_for_case(case)
     if refund_fen > refundable:
-        raise ValidationFailed(
+        raise RuleRefused(
             f"The refund {refund_fen} fen is more than the {refundable} fen still refundable.",
             code="amount_exceeds_refundable",
         )
@@ -119,12 +119,12 @@ def intervention_appeal(*, actor: Actor, case_id: int, reasons: str, files: list
             raise InvalidTransition("An agreement is not appealed.", code="agreement_final")
         require_step(case, "appeal", message="Only a judgment in its appeal window can be appealed")
         if case.appeal_due_at is None or timezone.now() >= case.appeal_due_at:
-            raise InvalidTransition(appeal_window_closed(), code="appeal_window_closed")
+            raise RuleRefused(appeal_window_closed(), code="appeal_window_closed")
         judgment = case.judgments.filter(superseded_by__isnull=True).latest("judged_at", "id")
         if judgment.via_agreement:
             raise InvalidTransition("An agreement is not appealed.", code="agreement_final")
         if why.strip() == judgment.reasons.strip():
-            raise ValidationFailed("An appeal brings new reasons or evidence.", code="appeal_needs_new_reasons")
+            raise RuleRefused("An appeal brings new reasons or evidence.", code="appeal_needs_new_reasons")
         appeal = Appeal.objects.create(
             intervention=case, judgment=judgment, party=party, reasons=why, appealed_by=actor
         )

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, buyer_of, merchant_of
-from disputes.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     CASE_PENDING_STATES,
     Channel,
@@ -93,7 +93,7 @@ def intervention_open(
         applicant = filed_for if filed_for is not None else _applicant(actor, order, refund)
         _check_grounds(applicant=applicant, ground=ground, refund=refund, item=item)
         if Intervention.objects.filter(order_item=item, state__in=CASE_PENDING_STATES).exists():
-            raise DomainError("An intervention case on this item is already open.", code="intervention_exists")
+            raise RuleRefused("An intervention case on this item is already open.", code="intervention_exists")
         tier = Tier.SENIOR if channel == Channel.SENIOR else Tier.AGENT
         express = bool(refund and refund.express)
         case = Intervention.objects.create(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes import sla
 from disputes.actors import Actor
-from disputes.errors import InvalidTransition, NotFound, ValidationFailed
+from disputes.errors import InvalidTransition, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     WORKING_STATES,
     CaseState,
@@ -71,7 +71,7 @@ def intervention_assign(*, actor: Actor, case_id: int, assign_to: Actor) -> Inte
         case = lock_case(case_id)
         require_allowed(case, "assign", actor)
         if not is_staff_with(assign_to, WORK):
-            raise ValidationFailed("The assignee does not work intervention cases.", code="invalid_assignee")
+            raise RuleRefused("The assignee does not work intervention cases.", code="invalid_assignee")
         if case.state == CaseState.APPLIED:
             return intervention_accept(actor=actor, case_id=case_id, assign_to=assign_to)
         require_step(case, "assign", message="Only an open case can be assigned.", code="case_closed", say_state=False)
@@ -132,7 +132,7 @@ def intervention_request_evidence(
         )
         now = timezone.now()
         if timezone.is_naive(due_at) or due_at <= now:
-            raise ValidationFailed("The deadline must be in the future.", code="invalid_due_at")
+            raise RuleRefused("The deadline must be in the future.", code="invalid_due_at")
         request = EvidenceRequest.objects.create(
             intervention=case, party=party, note=text, due_at=due_at, requested_by=actor
         )
@@ -165,7 +165,7 @@ def intervention_submit_evidence(
             party == Party.MERCHANT and case.merchant_answer_due_at is not None and now < case.merchant_answer_due_at
         )
         if not (in_window or answering or open_requests.exists()):
-            raise InvalidTransition("Your evidence deadline has passed.", code="evidence_window_closed")
+            raise RuleRefused("Your evidence deadline has passed.", code="evidence_window_closed")
         items = store_evidence(case, party=party, actor=actor, text=body, files=uploads)
         open_requests.update(fulfilled_at=now)
         if party == Party.BUYER and case.merchant_answer_due_at is None:

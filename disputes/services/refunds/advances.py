@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor
-from disputes.errors import InvalidTransition, ValidationFailed
+from disputes.errors import InvalidTransition, RuleRefused
 from disputes.models import AdvanceState, DueAction, RefundRequest
 from disputes.services.inputs import clean_text
 from disputes.services.refunds.common import lock_refund, repayment_notice, reschedule
@@ -33,7 +33,7 @@ def refund_return_signed(*, actor: Actor, refund_id: int, signed_at: datetime | 
         when = signed_at or timezone.now()
         shipped = refund.return_shipped_at
         if timezone.is_naive(when) or (shipped is not None and when < shipped) or when > timezone.now():
-            raise ValidationFailed("signed_at must be between shipping and now.", code="invalid_signed_at")
+            raise RuleRefused("signed_at must be between shipping and now.", code="invalid_signed_at")
         refund.return_signed(at=when, by=actor, description="Logistics: signed for")
         reschedule(refund, policy_table.load("refund."))
         refund.save()

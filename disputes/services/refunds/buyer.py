@@ -11,7 +11,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.actors import Actor, buyer_of
 from disputes.choices import ServiceKind, SevenDayExclusion
-from disputes.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     LIVE_REFUND_STATES,
     RETURN_TYPES,
@@ -89,7 +89,7 @@ def refund_apply(
         if order.status == OrderStatus.CLOSED:
             raise RefundNotAllowed("The order is closed.", code="order_closed")
         if RefundRequest.objects.filter(order_item=item, state__in=LIVE_REFUND_STATES).exists():
-            raise DomainError("A refund request for this item is already open.", code="refund_exists")
+            raise RuleRefused("A refund request for this item is already open.", code="refund_exists")
         if RefundRequest.objects.filter(order_item=item, cancelled_by_buyer=True).exists():
             raise RefundNotAllowed(
                 "You cancelled a request on this item before; it cannot be reopened.", code="reopen_refused"
@@ -197,7 +197,7 @@ def refund_modify(
             amount = check_amount(amount_fen, refund_type=refund.refund_type, refundable=refundable(refund.order_item))
             if amount != refund.amount_fen and refund.advance_state == AdvanceState.MERCHANT_REFUSED_GOODS:
                 # The buyer holds an advance of the current amount; the recovery posts that amount.
-                raise ValidationFailed(
+                raise RuleRefused(
                     "The amount cannot change while the platform's advance is outstanding.",
                     code="amount_locked_by_advance",
                 )

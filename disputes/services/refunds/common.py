@@ -7,7 +7,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 from disputes.actors import Actor
-from disputes.errors import DomainError, NotFound, ValidationFailed
+from disputes.errors import NotFound, RuleRefused, ValidationFailed
 from disputes.evidence import CheckedFile, check_evidence_file
 from disputes.models import (
     MONEY_TYPES,
@@ -32,10 +32,8 @@ MAX_TEXT = 2000
 MAX_FILES = 10
 
 
-class RefundNotAllowed(DomainError):
+class RefundNotAllowed(RuleRefused):
     """The rules do not allow this request; the message says which rule."""
-
-    status = 422
 
 
 def lock_refund(refund_id: int) -> RefundRequest:
@@ -102,7 +100,7 @@ def check_amount(amount_fen: Any, *, refund_type: str, refundable: int) -> int:
     if amount_fen <= 0:
         raise ValidationFailed("The refund amount must be more than zero.", code="invalid_amount")
     if amount_fen > refundable:
-        raise ValidationFailed(
+        raise RuleRefused(
             f"The refund amount {amount_fen} fen is more than the {refundable} fen still refundable.",
             code="amount_exceeds_refundable",
             details={"refundable_fen": refundable},

@@ -9,7 +9,7 @@ from django_fsm import can_proceed
 from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.choices import EXPRESS_PROTECTION_RATINGS
-from disputes.errors import DomainError, InvalidTransition, ValidationFailed
+from disputes.errors import InvalidTransition, ValidationFailed
 from disputes.models import EXPRESS_REASONS, MONEY_TYPES, AdvanceState, DueAction, ExpressClaim, RefundState
 from disputes.notifications import notify_after_commit
 from disputes.services.inputs import clean_text
@@ -57,7 +57,9 @@ def refund_express_claim(
             with transaction.atomic():
                 claim = ExpressClaim.objects.create(refund=refund, description=text)
         except IntegrityError:
-            raise DomainError("An express claim is already waiting for staff.", code="express_claim_pending") from None
+            raise InvalidTransition(
+                "An express claim is already waiting for staff.", code="express_claim_pending"
+            ) from None
         store_files(refund, checked, purpose="express_claim", actor=actor)
         refund.due_at, refund.due_action = None, DueAction.NONE
         audit(refund, actor=actor, step="express_claim", description="Express claim submitted")
