@@ -9,17 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
 from disputes.errors import ValidationFailed
-
-ALLOWED_TYPES = {
-    "image/jpeg": "image",
-    "image/png": "image",
-    "image/webp": "image",
-    "image/gif": "image",
-    "application/pdf": "pdf",
-    "video/mp4": "video",
-    "video/quicktime": "video",
-    "video/webm": "video",
-}
+from disputes.evidence.names import ALLOWED_TYPES, EXTENSIONS, clean_original_name
 
 
 @dataclass(frozen=True)
@@ -30,10 +20,14 @@ class CheckedFile:
 
 
 def check_evidence_file(upload: UploadedFile) -> CheckedFile:
-    """Refuse files that are too large, not an image, video or PDF by content, or decompression bombs."""
+    """Refuse files that are too large, not an image, video or PDF by content, or decompression bombs.
+
+    The original name comes back cleaned (disputes.evidence.names), to be kept as metadata only.
+    """
     max_bytes = settings.EVIDENCE_MAX_BYTES
     size = upload.size or 0
-    name = (upload.name or "upload")[:200]
+    original = clean_original_name(upload.name)
+    name = original or "upload"
     if size == 0:
         raise ValidationFailed(f"{name}: the file is empty.", code="evidence_empty")
     if size > max_bytes:
@@ -55,7 +49,7 @@ def check_evidence_file(upload: UploadedFile) -> CheckedFile:
         )
     if ALLOWED_TYPES[mime] == "image":
         _check_image(upload, name)
-    return CheckedFile(content_type=mime, size=size, original_name=name)
+    return CheckedFile(content_type=mime, size=size, original_name=original or f"upload.{EXTENSIONS[mime]}")
 
 
 def _check_image(upload: UploadedFile, name: str) -> None:
