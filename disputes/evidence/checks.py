@@ -1,4 +1,5 @@
-"""Checks an uploaded evidence file by its content (not its name) and its size before it is stored."""
+"""Checks an uploaded evidence file by its content (not its name) and its size before it is stored: one image,
+video or PDF, with nothing riding along."""
 
 import io
 from dataclasses import dataclass
@@ -9,7 +10,10 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
 from disputes.errors import ValidationFailed
+from disputes.evidence.containers import embedded_file, has_markup_head, has_trailing_data, image_end
 from disputes.evidence.names import ALLOWED_TYPES, EXTENSIONS, clean_original_name
+
+CHUNK = 1024 * 1024  # bytes read at a time when scanning a video
 
 
 @dataclass(frozen=True)
@@ -20,8 +24,10 @@ class CheckedFile:
 
 
 def check_evidence_file(upload: UploadedFile) -> CheckedFile:
-    """Refuse files that are too large, not an image, video or PDF by content, or decompression bombs.
+    """Refuse files that are too large, not an image, video or PDF by content, decompression bombs and polyglots
+    (an archive, a PDF, markup or trailing bytes carried along).
 
+    Images and PDFs are read into memory once (at most EVIDENCE_MAX_BYTES); videos are scanned in chunks.
     The original name comes back cleaned (disputes.evidence.names), to be kept as metadata only.
     """
     max_bytes = settings.EVIDENCE_MAX_BYTES
@@ -47,16 +53,31 @@ def check_evidence_file(upload: UploadedFile) -> CheckedFile:
             f"the content is {mime or 'not a recognised type'}.",
             code="evidence_type_refused",
         )
-    if ALLOWED_TYPES[mime] == "image":
-        _check_image(upload, name)
+    if has_markup_head(head):
+        raise _polyglot(name, "HTML or script")
+    if ALLOWED_TYPES[mime] == "video":
+        hidden = embedded_file(upload.chunks(CHUNK))
+        upload.seek(0)
+        if hidden:
+            raise _polyglot(name, f"a {hidden} file")
+    else:
+        data = upload.read(max_bytes + 1)
+        upload.seek(0)
+        if hidden := embedded_file([data], pdf=mime == "application/pdf"):
+            raise _polyglot(name, f"a {hidden} file")
+        if ALLOWED_TYPES[mime] == "image":
+            _check_image(data, mime, name)
     return CheckedFile(content_type=mime, size=size, original_name=original or f"upload.{EXTENSIONS[mime]}")
 
 
-def _check_image(upload: UploadedFile, name: str) -> None:
+def _polyglot(name: str, what: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{name}: the file also carries {what}; send each image, video or PDF on its own.", code="evidence_polyglot"
+    )
+
+
+def _check_image(data: bytes, mime: str, name: str) -> None:
     max_pixels = settings.EVIDENCE_MAX_IMAGE_PIXELS
-    upload.seek(0)
-    data = upload.read()
-    upload.seek(0)
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
@@ -77,3 +98,8 @@ def _check_image(upload: UploadedFile, name: str) -> None:
         ) from None
     except Exception as exc:  # Pillow raises many types for broken or hostile files
         raise ValidationFailed(f"{name}: the image cannot be read ({exc}).", code="evidence_image_invalid") from None
+    end = image_end(data, mime)
+    if end is None:
+        raise ValidationFailed(f"{name}: the image is cut short or malformed.", code="evidence_image_invalid")
+    if has_trailing_data(data, end):
+        raise _polyglot(name, f"{len(data) - end} bytes after the end of the image")

