@@ -1,5 +1,5 @@
 """Checks an uploaded evidence file by its content (not its name) and its size before it is stored: one image,
-video or PDF, with nothing riding along."""
+video or PDF, with nothing riding along and no active content."""
 
 import io
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from PIL import Image
 from disputes.errors import ValidationFailed
 from disputes.evidence.containers import embedded_file, has_markup_head, has_trailing_data, image_end
 from disputes.evidence.names import ALLOWED_TYPES, EXTENSIONS, clean_original_name
+from disputes.evidence.pdf import PdfUnreadable, active_content
 
 CHUNK = 1024 * 1024  # bytes read at a time when scanning a video
 
@@ -24,8 +25,8 @@ class CheckedFile:
 
 
 def check_evidence_file(upload: UploadedFile) -> CheckedFile:
-    """Refuse files that are too large, not an image, video or PDF by content, decompression bombs and polyglots
-    (an archive, a PDF, markup or trailing bytes carried along).
+    """Refuse files that are too large, not an image, video or PDF by content, decompression bombs, polyglots
+    (an archive, a PDF, markup or trailing bytes carried along) and PDFs with active content.
 
     Images and PDFs are read into memory once (at most EVIDENCE_MAX_BYTES); videos are scanned in chunks.
     The original name comes back cleaned (disputes.evidence.names), to be kept as metadata only.
@@ -67,6 +68,8 @@ def check_evidence_file(upload: UploadedFile) -> CheckedFile:
             raise _polyglot(name, f"a {hidden} file")
         if ALLOWED_TYPES[mime] == "image":
             _check_image(data, mime, name)
+        else:
+            _check_pdf(data, name)
     return CheckedFile(content_type=mime, size=size, original_name=original or f"upload.{EXTENSIONS[mime]}")
 
 
@@ -103,3 +106,18 @@ def _check_image(data: bytes, mime: str, name: str) -> None:
         raise ValidationFailed(f"{name}: the image is cut short or malformed.", code="evidence_image_invalid")
     if has_trailing_data(data, end):
         raise _polyglot(name, f"{len(data) - end} bytes after the end of the image")
+
+
+def _check_pdf(data: bytes, name: str) -> None:
+    try:
+        found = active_content(data)
+    except PdfUnreadable as exc:
+        raise ValidationFailed(
+            f"{name}: the PDF cannot be checked for active content ({exc}).", code="evidence_pdf_unreadable"
+        ) from None
+    if found:
+        raise ValidationFailed(
+            f"{name}: the PDF contains active content ({found}): scripts, actions, embedded files or forms "
+            "that run are refused; print it to a plain PDF or send an image.",
+            code="evidence_pdf_active_content",
+        )

