@@ -4,17 +4,15 @@ the approve and reject buttons."""
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin.buttons import Button, ServiceActionsAdmin
-from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ReasonForm
+from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ReasonForm, evidence_file_response
 from disputes.models import DeadlineKind, ForceMajeureClaim, ForceMajeureEvidence
 from disputes.services.force_majeure import help_force_majeure_decide
 
@@ -166,22 +164,7 @@ class ForceMajeureEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [download, *super().get_urls()]
 
     def download_view(self, request: HttpRequest, evidence_id: int) -> FileResponse:
-        """Stream one evidence file to staff who may view evidence, always as a download."""
+        """Stream one evidence file to staff who may view evidence, always as a download (the shared helper's
+        headers: attachment, nosniff, a sandboxing CSP)."""
         evidence = get_object_or_404(ForceMajeureEvidence, pk=evidence_id)
-        if not self.has_view_permission(request, evidence):
-            raise PermissionDenied
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError:
-            raise Http404(gettext("The evidence file is missing from storage.")) from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=evidence.original_name,
-            content_type=evidence.content_type or "application/octet-stream",
-        )
-        # Uploaded bytes never run in the back office's origin: no sniffing, no scripts, no framing.
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return evidence_file_response(self, request, evidence)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes.actors import Actor
-from disputes.evidence import ALLOWED_TYPES
+from disputes.evidence import ALLOWED_TYPES, download_name
 
 ACTION_FORM_TEMPLATE = "admin/disputes/service_action_form.html"
 READONLY_INLINE_TEMPLATE = "admin/disputes/edit_inline/readonly_tabular.html"
@@ -230,7 +230,8 @@ def evidence_file_response(
     response = FileResponse(
         handle,
         as_attachment=not (inline and content_type in INLINE_IMAGE_TYPES),
-        filename=evidence.original_name,
+        # Cleaned again here (rows stored before names were cleaned), with the content's extension.
+        filename=download_name(evidence.original_name, content_type),
         content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -38,6 +38,9 @@ UPLOADS: Codes = {
         "evidence_type_refused",
         "evidence_image_too_large",
         "evidence_image_invalid",
+        "evidence_polyglot",
+        "evidence_pdf_active_content",
+        "evidence_pdf_unreadable",
         "too_many_files",
     )
 }

@@ -1,7 +1,6 @@
 """Uploaded evidence files: generated storage names and the columns every evidence file carries."""
 
 import uuid
-from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -9,12 +8,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from disputes.evidence import stored_extension
+
 
 def evidence_upload_to(instance: Any, filename: str) -> str:
-    # Generated names: the uploader's file name never reaches the file system.
-    suffix = PurePath(filename).suffix.lower()[:8]
+    """evidence/<year>/<month>/<uuid>.<extension of the detected content type>: neither the uploader's name nor
+    its extension reaches the file system (a JPEG sent as shell.php is stored as .jpg). Services set the checked
+    `content_type` on the instance before the file is saved; without one this raises rather than guess."""
+    extension = stored_extension(instance.content_type)
     today = timezone.now()
-    return f"evidence/{today:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+    return f"evidence/{today:%Y/%m}/{uuid.uuid4().hex}.{extension}"
 
 
 class EvidenceFile(models.Model):

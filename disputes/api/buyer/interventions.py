@@ -66,7 +66,8 @@ class InterventionCaseActions(CaseViewSet):
             "it, the merchant while its time to answer the buyer's first evidence runs (`intervention.merchant_answer`"
             ", 24 hours by default), and either party until the due time of a staff request addressed to it. "
             "Otherwise `evidence_window_closed`. One bad file refuses the whole call (`evidence_type_refused`, "
-            "`evidence_too_large`, `evidence_image_too_large`...); nothing is stored then."
+            "`evidence_too_large`, `evidence_image_too_large`, `evidence_polyglot`, `evidence_pdf_active_content`...); "
+            "nothing is stored then."
         ),
         request={"multipart/form-data": InterventionEvidenceSubmitSerializer},
         responses={201: InterventionCaseSerializer},

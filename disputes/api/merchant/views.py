@@ -105,7 +105,7 @@ class MerchantHelpRequestViewSet(CaseViewSet):
         summary="Claim force majeure (不可抗力) against a deadline, with evidence",
         description=(
             "Must be filed before the deadline it concerns. One bad file refuses the whole claim "
-            "(e.g. code evidence_type_refused); nothing is stored then."
+            "(e.g. code evidence_type_refused, evidence_polyglot, evidence_pdf_active_content); nothing is stored then."
         ),
         request={"multipart/form-data": MerchantHelpForceMajeureCreateSerializer},
         responses={201: HelpForceMajeureClaimSerializer},

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from disputes.actors import Actor
 from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
-from disputes.evidence import check_evidence_file
+from disputes.evidence import CheckedFile, check_evidence_file
 from disputes.models import EvidenceItem, Intervention, Tier, party_of
 from disputes.models.interventions.case import REVIEW, WORK
 from disputes.models.steps import is_staff_with
@@ -46,9 +46,16 @@ def check_assignee(case: Intervention, agent: Actor) -> None:
 
 
 def store_evidence(
-    case: Intervention, *, party: str, actor: Actor, text: str, files: list[UploadedFile], for_appeal: bool = False
+    case: Intervention,
+    *,
+    party: str,
+    actor: Actor,
+    text: str,
+    files: list[tuple[UploadedFile, CheckedFile]],
+    for_appeal: bool = False,
 ) -> list[EvidenceItem]:
-    checked = [(f, check_evidence_file(f)) for f in files]
+    """Text and files already checked (checked_uploads). Each row is created with its checked content type, which
+    names the stored file's extension (evidence_upload_to)."""
     items = []
     if text:
         items.append(
@@ -56,7 +63,7 @@ def store_evidence(
                 intervention=case, party=party, text=text, submitted_by=actor, for_appeal=for_appeal
             )
         )
-    for upload, info in checked:
+    for upload, info in files:
         items.append(
             EvidenceItem.objects.create(
                 intervention=case,
@@ -72,10 +79,9 @@ def store_evidence(
     return items
 
 
-def checked_uploads(files: list[UploadedFile] | None) -> list[UploadedFile]:
-    files = list(files or [])
-    if len(files) > MAX_FILES:
+def checked_uploads(files: list[UploadedFile] | None) -> list[tuple[UploadedFile, CheckedFile]]:
+    """Each file checked by content once, before the case is locked; one bad file refuses them all."""
+    uploads = list(files or [])
+    if len(uploads) > MAX_FILES:
         raise ValidationFailed(f"At most {MAX_FILES} files.", code="too_many_files")
-    for f in files:
-        check_evidence_file(f)
-    return files
+    return [(f, check_evidence_file(f)) for f in uploads]
