@@ -1,4 +1,4 @@
-"""Force majeure (不可抗力) on one-click help: the party claims it before a deadline, staff decide."""
+"""Force majeure (不可抗力) on one-click help: the party claims it by a deadline, staff decide."""
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from disputes.actors import Actor
+from disputes.deadlines import missed
 from disputes.errors import DomainError, InvalidTransition, ValidationFailed
 from disputes.evidence import check_evidence_file
 from disputes.models import (
@@ -33,7 +34,7 @@ def help_force_majeure_claim(
     note: str,
     files: list[UploadedFile] | None = None,
 ) -> ForceMajeureClaim:
-    """The merchant or provider claims force majeure against one deadline, before it passes.
+    """The merchant or provider claims force majeure against one deadline, by its deadline (its last second included).
 
     Evidence files are checked by content and size before anything is stored; one bad file
     refuses the whole claim. While the claim is pending, a miss of that deadline is recorded
@@ -57,9 +58,9 @@ def help_force_majeure_claim(
         due = request.solution_due_at if deadline == DeadlineKind.SOLUTION else request.resolution_due_at
         if due is None:
             raise InvalidTransition("This request has no 1-hour deadline.", code="no_such_deadline")
-        if now >= due:
+        if missed(due, now):
             raise InvalidTransition(
-                "Force majeure must be claimed before the deadline it concerns.", code="deadline_passed"
+                "Force majeure must be claimed by the deadline it concerns.", code="deadline_passed"
             )
         stopped = (
             request.solution_given_at is not None

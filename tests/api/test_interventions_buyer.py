@@ -245,8 +245,10 @@ def test_the_case_shows_the_evidence_requests_addressed_to_the_caller_while_open
         .json()["open_evidence_requests"]
     )
     assert [r["note"] for r in merchant_requests] == ["The invoice."]
-    # Past its due time a request is no longer open.
+    # Open through its due second; past it, a request is no longer open.
     clock.move_to(ACCEPTED + timedelta(days=1))
+    assert [r["id"] for r in buyer_api.get(detail_url(accepted.pk)).json()["open_evidence_requests"]] == [to_buyer.pk]
+    clock.move_to(ACCEPTED + timedelta(days=1, seconds=1))
     assert buyer_api.get(detail_url(accepted.pk)).json()["open_evidence_requests"] == []
 
 
@@ -336,7 +338,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(buyer, accepted, media_root
 
 
 def test_evidence_after_the_window_is_refused(buyer, accepted, clock):
-    clock.move_to(datetime(2026, 3, 5, 11, 0, tzinfo=BJ))
+    clock.move_to(datetime(2026, 3, 5, 11, 0, 1, tzinfo=BJ))  # one second after the window's last
     resp = token_client(buyer.user).post(detail_url(accepted.pk, "evidence"), {"text": "late"}, format="multipart")
     assert resp.status_code == 409
     assert resp.json()["code"] == "evidence_window_closed"
@@ -455,7 +457,7 @@ def test_appeal_errors(buyer, judged_case, clock):
     assert (blank.status_code, blank.json()["code"]) == (400, "invalid")
     same = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "No defect."}, format="multipart")
     assert (same.status_code, same.json()["code"]) == (400, "appeal_needs_new_reasons")
-    clock.move_to(datetime(2026, 3, 10, 11, 0, tzinfo=BJ))
+    clock.move_to(datetime(2026, 3, 10, 11, 0, 1, tzinfo=BJ))  # one second after the appeal window's last
     late = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "Late"}, format="multipart")
     assert (late.status_code, late.json()["code"]) == (409, "appeal_window_closed")
 

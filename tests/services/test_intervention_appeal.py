@@ -107,11 +107,16 @@ def test_a_party_appeals_within_7_days_with_new_reasons_and_evidence(case, merch
     assert case_logs(case, "appeal")[0].by == merchant_user
 
 
-def test_at_the_end_of_the_7_days_the_appeal_is_refused(case, buyer):
+def test_after_the_last_second_of_the_7_days_the_appeal_is_refused(case, buyer):
     with pytest.raises(InvalidTransition) as caught:
-        appeal(buyer.user, case, moment=APPEAL_DUE)
+        appeal(buyer.user, case, moment=APPEAL_DUE + timedelta(seconds=1))
     assert caught.value.code == "appeal_window_closed"
     assert Appeal.objects.count() == 0
+
+
+def test_an_appeal_at_the_last_second_of_the_7_days_is_in_time(case, buyer):
+    filed = appeal(buyer.user, case, moment=APPEAL_DUE)
+    assert filed.appealed_at == APPEAL_DUE
 
 
 @pytest.mark.parametrize(

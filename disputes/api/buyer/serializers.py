@@ -4,7 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from disputes.choices import ServiceKind
-from disputes.models import AnomalyKind, HelpRequest, HelpState, Violation
+from disputes.models import AnomalyKind, HelpRequest, Violation
 from disputes.services.help_requests import MAX_TEXT
 
 
@@ -67,7 +67,7 @@ class BuyerHelpRequestListSerializer(serializers.ModelSerializer):
 
     def get_cancellable(self, obj: HelpRequest) -> bool:
         """Whether the buyer may still cancel (the server clock decides; the field is a hint)."""
-        return obj.state == HelpState.RAISED and timezone.now() < obj.dispatch_at
+        return obj.cancel_window_open(timezone.now())
 
 
 class BuyerHelpRequestDetailSerializer(BuyerHelpRequestListSerializer):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor
+from disputes.deadlines import missed
 from disputes.errors import Forbidden, InvalidTransition, ValidationFailed
 from disputes.models import (
     Appeal,
@@ -118,7 +119,7 @@ def intervention_appeal(*, actor: Actor, case_id: int, reasons: str, files: list
         if case.state == CaseState.AGREED:
             raise InvalidTransition("An agreement is not appealed.", code="agreement_final")
         require_step(case, "appeal", message="Only a judgment in its appeal window can be appealed")
-        if case.appeal_due_at is None or timezone.now() >= case.appeal_due_at:
+        if case.appeal_due_at is None or missed(case.appeal_due_at, timezone.now()):
             raise InvalidTransition(appeal_window_closed(), code="appeal_window_closed")
         judgment = case.judgments.filter(superseded_by__isnull=True).latest("judged_at", "id")
         if judgment.via_agreement:
