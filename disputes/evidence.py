@@ -1,5 +1,7 @@
-"""Checks an uploaded evidence file by its content (not its name) and its size before it is stored."""
+"""Checks an uploaded evidence file by its content (not its name) and its size before it is stored, and takes its
+SHA-256 (which the evidence models keep: the same file sent twice has the same hash)."""
 
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -27,6 +29,17 @@ class CheckedFile:
     content_type: str
     size: int
     original_name: str
+    sha256: str
+
+
+def file_sha256(upload: UploadedFile) -> str:
+    """The SHA-256 of the file's whole content (hex), read in chunks; the file is left at its start."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
 
 
 def check_evidence_file(upload: UploadedFile) -> CheckedFile:
@@ -55,7 +68,7 @@ def check_evidence_file(upload: UploadedFile) -> CheckedFile:
         )
     if ALLOWED_TYPES[mime] == "image":
         _check_image(upload, name)
-    return CheckedFile(content_type=mime, size=size, original_name=name)
+    return CheckedFile(content_type=mime, size=size, original_name=name, sha256=file_sha256(upload))
 
 
 def _check_image(upload: UploadedFile, name: str) -> None:

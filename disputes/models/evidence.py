@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+SHA256_HELP = _("Hash of the file's content, taken on upload: the same file sent again has the same hash.")
+
 
 def evidence_upload_to(instance: Any, filename: str) -> str:
     # Generated names: the uploader's file name never reaches the file system.
@@ -24,6 +26,7 @@ class EvidenceFile(models.Model):
     original_name = models.CharField(_("original file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=80)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False, help_text=SHA256_HELP)
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")

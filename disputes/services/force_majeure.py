@@ -88,6 +88,7 @@ def help_force_majeure_claim(
                 original_name=info.original_name,
                 content_type=info.content_type,
                 size=info.size,
+                sha256=info.sha256,
                 uploaded_by=actor,
             )
         notify_after_commit("help_request.force_majeure_claimed", case="help_request", case_id=request.pk)

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from disputes.actors import Actor
 from disputes.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from disputes.evidence import check_evidence_file
+from disputes.evidence import CheckedFile, check_evidence_file
 from disputes.models import EvidenceItem, Intervention, Tier, party_of
 from disputes.models.interventions.case import REVIEW, WORK
 from disputes.models.steps import is_staff_with
@@ -14,6 +14,9 @@ from disputes.services.steps import lock
 
 MAX_TEXT = 4000
 MAX_FILES = 10
+
+# An upload and what checking it found (content type, size, name, SHA-256).
+Upload = tuple[UploadedFile, CheckedFile]
 
 
 class InterventionNotAllowed(DomainError):
@@ -48,9 +51,9 @@ def check_assignee(case: Intervention, agent: Actor) -> None:
 
 
 def store_evidence(
-    case: Intervention, *, party: str, actor: Actor, text: str, files: list[UploadedFile], for_appeal: bool = False
+    case: Intervention, *, party: str, actor: Actor, text: str, files: list[Upload], for_appeal: bool = False
 ) -> list[EvidenceItem]:
-    checked = [(f, check_evidence_file(f)) for f in files]
+    """Store a party's text and checked files (checked_uploads) as evidence items of the case."""
     items = []
     if text:
         items.append(
@@ -58,7 +61,7 @@ def store_evidence(
                 intervention=case, party=party, text=text, submitted_by=actor, for_appeal=for_appeal
             )
         )
-    for upload, info in checked:
+    for upload, info in files:
         items.append(
             EvidenceItem.objects.create(
                 intervention=case,
@@ -67,6 +70,7 @@ def store_evidence(
                 original_name=info.original_name,
                 content_type=info.content_type,
                 size=info.size,
+                sha256=info.sha256,
                 submitted_by=actor,
                 for_appeal=for_appeal,
             )
@@ -74,10 +78,9 @@ def store_evidence(
     return items
 
 
-def checked_uploads(files: list[UploadedFile] | None) -> list[UploadedFile]:
+def checked_uploads(files: list[UploadedFile] | None) -> list[Upload]:
+    """Each file checked by content and size (one bad file refuses them all), with its SHA-256."""
     files = list(files or [])
     if len(files) > MAX_FILES:
         raise ValidationFailed(f"At most {MAX_FILES} files.", code="too_many_files")
-    for f in files:
-        check_evidence_file(f)
-    return files
+    return [(f, check_evidence_file(f)) for f in files]

@@ -82,6 +82,7 @@ def store_files(
             original_name=info.original_name,
             content_type=info.content_type,
             size=info.size,
+            sha256=info.sha256,
             uploaded_by=actor,
         )
 
