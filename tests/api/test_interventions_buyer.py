@@ -451,12 +451,36 @@ def test_buyer_appeals_with_new_reasons_and_a_file(buyer, judged_case):
     assert body["appeal_due_at"] == "2026-03-10T11:00:00+08:00"
 
 
+def test_an_appeal_repeating_the_judgment_is_taken_with_a_new_file_and_refused_with_a_file_on_file(
+    buyer, merchant_user, accepted, agent, clock
+):
+    with at(ACCEPTED + timedelta(hours=1)):
+        intervention_submit_evidence(actor=merchant_user, case_id=accepted.pk, text="Packing.", files=[png_upload()])
+    judged(accepted, agent, moment=ACCEPTED + timedelta(days=1), outcome="support_merchant", reasons="No defect.")
+    clock.move_to(ACCEPTED + timedelta(days=2))
+    api = token_client(buyer.user)
+    on_file = api.post(
+        detail_url(accepted.pk, "appeal"),
+        {"reasons": "A new angle.", "files": [png_upload("same-bytes.png")]},
+        format="multipart",
+    )
+    assert (on_file.status_code, on_file.json()["code"]) == (422, "appeal_file_already_submitted")
+    assert on_file.json()["details"] == {"file": "same-bytes.png"}
+    taken = api.post(
+        detail_url(accepted.pk, "appeal"),
+        {"reasons": "No defect!", "files": [pdf_upload("lab.pdf")]},
+        format="multipart",
+    )
+    assert taken.status_code == 201, taken.content
+    assert taken.json()["stage"] == "appealed"
+
+
 def test_appeal_errors(buyer, judged_case, clock):
     api = token_client(buyer.user)
     blank = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": ""}, format="multipart")
     assert (blank.status_code, blank.json()["code"]) == (400, "invalid")
     same = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "No defect."}, format="multipart")
-    assert (same.status_code, same.json()["code"]) == (400, "appeal_needs_new_reasons")
+    assert (same.status_code, same.json()["code"]) == (422, "appeal_nothing_new")
     clock.move_to(datetime(2026, 3, 10, 11, 0, 1, tzinfo=BJ))  # one second after the appeal window's last
     late = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "Late"}, format="multipart")
     assert (late.status_code, late.json()["code"]) == (409, "appeal_window_closed")
