@@ -139,7 +139,7 @@ class RefundEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("original_name", "refund", "purpose", "content_type", "size", "uploaded_at", "uploaded_by", "view")
     list_filter = ("purpose", "content_type")
-    search_fields = ("original_name", "=refund__order_item__order__order_no")
+    search_fields = ("original_name", "=sha256", "=refund__order_item__order__order_no")
     list_select_related = ("refund", "uploaded_by")
     date_hierarchy = "uploaded_at"
     readonly_fields = ("view",)

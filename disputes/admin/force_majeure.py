@@ -142,7 +142,7 @@ class ForceMajeureEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("original_name", "claim", "content_type", "size", "uploaded_at", "uploaded_by", "download")
     list_filter = ("content_type",)
-    search_fields = ("original_name", "=claim__help_request__order_item__order__order_no")
+    search_fields = ("original_name", "=sha256", "=claim__help_request__order_item__order__order_no")
     list_select_related = ("claim__help_request", "uploaded_by")
     date_hierarchy = "uploaded_at"
     readonly_fields = ("download",)

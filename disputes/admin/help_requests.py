@@ -27,6 +27,7 @@ from disputes.admin.helpers import (
     format_duration,
 )
 from disputes.admin.history import BuyerPointsSourceInline, MerchantAccountSourceInline, StateLogInline
+from disputes.deadlines import missed
 from disputes.models import ClaimStatus, DeadlineKind, ForceMajeureClaim, HelpRequest, HelpState, Violation
 from disputes.selectors.help_requests import at_risk_q, at_risk_window, next_deadline
 from disputes.services.help_requests import (
@@ -47,7 +48,7 @@ def deadline_badge(obj: HelpRequest, *, now: datetime, window: timedelta) -> str
     due, kind = found
     which = gettext("1h") if kind == DeadlineKind.SOLUTION else gettext("48h")
     title = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
-    if due <= now:
+    if missed(due, now):
         text = gettext("%(which)s overdue %(duration)s") % {"which": which, "duration": format_duration(now - due)}
         return badge("red", text, title)
     text = gettext("%(which)s due in %(duration)s") % {"which": which, "duration": format_duration(due - now)}

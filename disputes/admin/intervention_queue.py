@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from disputes import policies as policy_table
 from disputes.admin.helpers import badge, format_duration, staff_user
+from disputes.deadlines import missed
 from disputes.models import OPEN_CASE_STATES, WORKING_STATES, CaseState, Intervention
 from disputes.selectors.interventions import decision_at_risk_q, decision_breached_q
 
@@ -38,7 +39,7 @@ def decision_badge(case: Intervention, *, now: datetime, window: timedelta) -> s
         if case.state == CaseState.SUSPENDED:
             return badge("grey", gettext("suspended"), title)
         return "-"
-    if case.decision_breached_at is not None or due <= now:
+    if case.decision_breached_at is not None or missed(due, now):
         text = gettext("decision overdue %(duration)s") % {"duration": format_duration(now - due)}
         return badge("red", text, title)
     text = gettext("decide in %(duration)s") % {"duration": format_duration(due - now)}
@@ -53,13 +54,13 @@ def evidence_badge(case: Intervention, *, now: datetime, window: timedelta) -> s
     badges = []
     due = case.evidence_due_at
     title = f"{timezone.localtime(due):%Y-%m-%d %H:%M}"
-    if due <= now:
+    if missed(due, now):
         badges.append(badge("grey", gettext("evidence window closed"), title))
     else:
         text = gettext("evidence closes in %(duration)s") % {"duration": format_duration(due - now)}
         badges.append(badge("amber" if due - now <= window else "grey", text, title))
     answer = case.merchant_answer_due_at
-    if answer is not None and answer > now:
+    if answer is not None and not missed(answer, now):
         text = gettext("merchant answers in %(duration)s") % {"duration": format_duration(answer - now)}
         badges.append(badge("amber", text, f"{timezone.localtime(answer):%Y-%m-%d %H:%M}"))
     return format_html_join(" ", "{}", ((b,) for b in badges))

@@ -221,7 +221,7 @@ class EvidenceItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("intervention", "party", "summary", "content_type", "size", "submitted_at", "submitted_by")
     list_filter = ("party", "for_appeal", "content_type")
-    search_fields = ("original_name", "text", "=intervention__order_item__order__order_no")
+    search_fields = ("original_name", "=sha256", "text", "=intervention__order_item__order__order_no")
     list_select_related = ("intervention", "submitted_by")
     date_hierarchy = "submitted_at"
     readonly_fields = ("summary",)

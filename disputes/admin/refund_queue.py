@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin.helpers import MAX_TEXT, badge, format_duration
+from disputes.deadlines import missed, missed_q, open_q
 from disputes.models import (
     LIVE_REFUND_STATES,
     AdvanceState,
@@ -50,7 +51,7 @@ def due_badge(refund: RefundRequest, *, now: datetime) -> str:
         return "-"
     verb = _DUE_VERBS.get(refund.due_action, refund.get_due_action_display())
     title = f"{timezone.localtime(refund.due_at):%Y-%m-%d %H:%M} · {refund.get_due_action_display()}"
-    if refund.due_at < now:
+    if missed(refund.due_at, now):
         text = gettext("%(action)s: overdue %(duration)s") % {
             "action": verb,
             "duration": format_duration(now - refund.due_at),
@@ -72,7 +73,7 @@ def flag_badges(refund: RefundRequest, *, now: datetime, express_pending: bool) 
     due = refund.repayment_due_at
     if refund.repayment_owed and due is not None:  # repayment_owed means a due date is set
         title = f"{timezone.localtime(due):%Y-%m-%d %H:%M}"
-        if due < now:
+        if missed(due, now):
             text = gettext("repayment overdue %(duration)s") % {"duration": format_duration(now - due)}
             badges.append(badge("red", text, title))
         else:
@@ -141,9 +142,9 @@ class RefundQueueFilter(admin.SimpleListFilter):
                 repaid_at__isnull=True,
             )
         if value == self.DUE_SOON:
-            return queryset.filter(due_at__gte=now, due_at__lte=now + DUE_SOON)
+            return queryset.filter(open_q("due_at", now), due_at__lte=now + DUE_SOON)
         if value == self.OVERDUE:
-            return queryset.filter(due_at__lt=now)
+            return queryset.filter(missed_q("due_at", now))
         return None
 
 

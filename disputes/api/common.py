@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from disputes.errors import NotFound
@@ -10,6 +11,21 @@ from disputes.models import ForceMajeureClaim, ForceMajeureEvidence, HelpRequest
 # The largest id or amount a column holds (PostgreSQL bigint); a larger number is refused as that field's invalid
 # input (400) before it reaches a query.
 BIGINT_MAX = 2**63 - 1
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that states its offset (2026-03-03T09:30:00+08:00 or ...Z). Without one it is refused as
+    the field's invalid input, never guessed to be Beijing time."""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "naive": "Give the time with its UTC offset, e.g. 2026-03-03T09:30:00+08:00.",
+    }
+
+    def enforce_timezone(self, value: Any) -> Any:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
 
 
 class ApiErrorSerializer(serializers.Serializer):

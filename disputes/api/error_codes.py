@@ -64,7 +64,7 @@ CASE_EVIDENCE: Codes = {400: ("evidence_empty",), 409: ("evidence_closed",), 422
 CASE_RESPOND: Codes = {404: ("proposal_not_found",), 409: ("invalid_transition", "proposal_closed")}
 CASE_APPEAL: Codes = {
     409: ("invalid_transition", "agreement_final"),
-    422: ("appeal_window_closed", "appeal_needs_new_reasons"),
+    422: ("appeal_window_closed", "appeal_nothing_new", "appeal_file_already_submitted"),
 }
 CASE_WITHDRAW: Codes = {403: ("applicant_only",), 409: ("invalid_transition",)}
 

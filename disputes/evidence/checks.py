@@ -1,6 +1,7 @@
 """Checks an uploaded evidence file by its content (not its name) and its size before it is stored: one image,
 video or PDF, with nothing riding along and no active content."""
 
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -22,6 +23,18 @@ class CheckedFile:
     content_type: str
     size: int
     original_name: str
+    sha256: str
+
+
+def file_sha256(upload: UploadedFile) -> str:
+    """The SHA-256 of the file's whole content (hex), read in chunks; the file is left at its start. The evidence
+    models keep it: the same file sent twice has the same hash (an appeal must not resend one on file)."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
 
 
 def check_evidence_file(upload: UploadedFile) -> CheckedFile:
@@ -70,7 +83,12 @@ def check_evidence_file(upload: UploadedFile) -> CheckedFile:
             _check_image(data, mime, name)
         else:
             _check_pdf(data, name)
-    return CheckedFile(content_type=mime, size=size, original_name=original or f"upload.{EXTENSIONS[mime]}")
+    return CheckedFile(
+        content_type=mime,
+        size=size,
+        original_name=original or f"upload.{EXTENSIONS[mime]}",
+        sha256=file_sha256(upload),
+    )
 
 
 def _polyglot(name: str, what: str) -> ValidationFailed:

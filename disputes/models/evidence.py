@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from disputes.evidence import stored_extension
 
+SHA256_HELP = _("Hash of the file's content, taken on upload: the same file sent again has the same hash.")
+
 
 def evidence_upload_to(instance: Any, filename: str) -> str:
     """evidence/<year>/<month>/<uuid>.<extension of the detected content type>: neither the uploader's name nor
@@ -27,6 +29,7 @@ class EvidenceFile(models.Model):
     original_name = models.CharField(_("original file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=80)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False, help_text=SHA256_HELP)
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")

@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from disputes.choices import ServiceKind
+from disputes.deadlines import in_time, missed_q
 from disputes.models.decisions import Decided
 from disputes.models.evidence import (
     EvidenceFile,
@@ -87,8 +88,14 @@ DUE_FIELD: dict[str, str] = {DeadlineKind.SOLUTION: "solution_due_at", DeadlineK
 
 
 def deadline_due_by(kind: str, moment: datetime) -> Q:
-    """Requests whose `kind` deadline still runs and falls at or before `moment`."""
+    """Requests whose `kind` deadline still runs and falls at or before `moment` (the at-risk horizon)."""
     return RUNNING_DEADLINE[kind] & Q(**{f"{DUE_FIELD[kind]}__lte": moment})
+
+
+def deadline_missed(kind: str, now: datetime) -> Q:
+    """Requests whose `kind` deadline still runs and has passed at `now` (disputes.deadlines): the misses the sweep
+    records, and a late step records first."""
+    return RUNNING_DEADLINE[kind] & missed_q(DUE_FIELD[kind], now)
 
 
 class AnomalyKind(models.TextChoices):
@@ -214,8 +221,9 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
         return self.resolution_due_at if running else None
 
     def cancel_window_open(self, now: datetime) -> bool:
-        """Whether the buyer may still cancel at `now` (server clock): raised, and the cancel window not over."""
-        return self.state == HelpState.RAISED and now < self.dispatch_at
+        """Whether the buyer may still cancel at `now` (server clock): raised, and the cancel window not over (its
+        last second included)."""
+        return self.state == HelpState.RAISED and in_time(now, self.dispatch_at)
 
     # Transitions: bodies set fields on self and nothing else; the services do the rest. Who may take each
     # step, and what else must hold, is declared here and nowhere else (the admin's buttons and the

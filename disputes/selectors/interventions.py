@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from disputes.actors import buyer_of, merchant_of
+from disputes.deadlines import missed_q, open_q
 from disputes.errors import NotFound
 from disputes.models import (
     WORKING_STATES,
@@ -30,7 +31,7 @@ def decision_undecided() -> Q:
 
 def decision_missed(now: datetime) -> Q:
     """Undecided cases whose decision deadline has passed and is not recorded yet (the sweep records it)."""
-    return decision_undecided() & Q(decision_due_at__lte=now)
+    return decision_undecided() & missed_q("decision_due_at", now)
 
 
 def decision_due_soon(now: datetime, window: timedelta) -> Q:
@@ -42,7 +43,7 @@ def decision_at_risk_q(now: datetime, window: timedelta) -> Q:
     """The at-risk queue: undecided, not yet past due, and flagged by the sweep or due within `window`."""
     return (
         decision_undecided()
-        & Q(decision_due_at__gt=now)
+        & open_q("decision_due_at", now)
         & (Q(decision_at_risk_at__isnull=False) | Q(decision_due_at__lte=now + window))
     )
 
@@ -79,7 +80,7 @@ def _loaded(queryset: QuerySet[Intervention], *, party: str, now: datetime | Non
     """Attach the nested lists a party sees; each is one query for the whole page.
 
     `open_evidence_requests` holds only the requests addressed to `party` that are still open at `now`
-    (unanswered and not past due), the same test the evidence service applies.
+    (unanswered and not past due, the due second included), the same test the evidence service applies.
     """
     moment = now or timezone.now()
     superseded = Judgment.objects.filter(supersedes=OuterRef("pk"))
@@ -90,7 +91,7 @@ def _loaded(queryset: QuerySet[Intervention], *, party: str, now: datetime | Non
             Prefetch(
                 "evidence_requests",
                 queryset=EvidenceRequest.objects.filter(
-                    party=party, fulfilled_at__isnull=True, due_at__gt=moment
+                    open_q("due_at", moment), party=party, fulfilled_at__isnull=True
                 ).order_by("due_at", "id"),
                 to_attr="open_evidence_requests",
             ),

@@ -1,4 +1,4 @@
-"""Force majeure (不可抗力) on one-click help: the party claims it before a deadline, staff decide."""
+"""Force majeure (不可抗力) on one-click help: the party claims it by a deadline, staff decide."""
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from disputes.actors import Actor
+from disputes.deadlines import missed
 from disputes.errors import InvalidTransition, RuleRefused, ValidationFailed
 from disputes.evidence import check_evidence_file
 from disputes.models import (
@@ -33,7 +34,7 @@ def help_force_majeure_claim(
     note: str,
     files: list[UploadedFile] | None = None,
 ) -> ForceMajeureClaim:
-    """The merchant or provider claims force majeure against one deadline, before it passes.
+    """The merchant or provider claims force majeure against one deadline, by its deadline (its last second included).
 
     Evidence files are checked by content and size before anything is stored; one bad file
     refuses the whole claim. While the claim is pending, a miss of that deadline is recorded
@@ -57,8 +58,8 @@ def help_force_majeure_claim(
         due = request.solution_due_at if deadline == DeadlineKind.SOLUTION else request.resolution_due_at
         if due is None:
             raise InvalidTransition("This request has no 1-hour deadline.", code="no_such_deadline")
-        if now >= due:
-            raise RuleRefused("Force majeure must be claimed before the deadline it concerns.", code="deadline_passed")
+        if missed(due, now):
+            raise RuleRefused("Force majeure must be claimed by the deadline it concerns.", code="deadline_passed")
         stopped = (
             request.solution_given_at is not None
             if deadline == DeadlineKind.SOLUTION
@@ -85,6 +86,7 @@ def help_force_majeure_claim(
                 original_name=info.original_name,
                 content_type=info.content_type,
                 size=info.size,
+                sha256=info.sha256,
                 uploaded_by=actor,
             )
         notify_after_commit("help_request.force_majeure_claimed", case="help_request", case_id=request.pk)

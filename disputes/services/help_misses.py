@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
+from disputes.deadlines import in_time
 from disputes.errors import InvalidTransition
 from disputes.models import (
     BuyerPointsEntry,
@@ -27,7 +28,7 @@ from disputes.models import (
     ViolationKind,
     ViolationStatus,
 )
-from disputes.models.help_requests import DUE_FIELD, deadline_due_by
+from disputes.models.help_requests import DUE_FIELD, deadline_missed
 from disputes.penalties import resolution_penalty, solution_penalty
 from disputes.policies import PolicySnapshot
 from disputes.services.ledger import Posting, ledger_post, ledger_post_many
@@ -39,8 +40,8 @@ ENTRY_KIND = {
 
 
 def due_misses(deadline: str, now: datetime) -> QuerySet[HelpRequest]:
-    """Requests whose `deadline` passed unmet by `now` and is not yet recorded."""
-    return HelpRequest.objects.filter(deadline_due_by(deadline, now))
+    """Requests whose `deadline` passed unmet by `now` (disputes.deadlines.missed) and is not yet recorded."""
+    return HelpRequest.objects.filter(deadline_missed(deadline, now))
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,11 @@ def violation_key(request_id: int, deadline: str) -> str:
 
 
 def solution_in_time(solution_given_at: datetime | None, due_at: datetime) -> bool:
-    """Whether a solution counts as given for the 48-hour standard: given by the deadline being judged.
+    """Whether a solution counts as given for the 48-hour standard ("late", not "not provided"): given by the
+    deadline being judged, its own second included (disputes.deadlines.in_time).
 
     The PostgreSQL sweep states the same test in SQL (sql.help_misses); both paths run the same tests."""
-    return solution_given_at is not None and solution_given_at <= due_at
+    return solution_given_at is not None and in_time(solution_given_at, due_at)
 
 
 def _penalty_entries(

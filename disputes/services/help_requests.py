@@ -10,7 +10,14 @@ from disputes import policies as policy_table
 from disputes import sla
 from disputes.actors import Actor, buyer_of, merchant_of, provider_of
 from disputes.choices import HELP_ELIGIBLE_SERVICES
-from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed, field_code
+from disputes.deadlines import missed
+from disputes.errors import (
+    Forbidden,
+    NotFound,
+    RuleRefused,
+    ValidationFailed,
+    field_code,
+)
 from disputes.jobs import enqueue_after_commit
 from disputes.models import (
     AnomalyKind,
@@ -187,11 +194,12 @@ def help_request_cancel(*, actor: Actor, request_id: int) -> HelpRequest:
 
 
 def help_request_dispatch(*, request_id: int, actor: Actor, now: datetime | None = None) -> bool:
-    """Dispatch one request whose cancel window has ended; False when there is nothing to do."""
+    """Dispatch one request whose cancel window has ended (its last second passed); False when there is nothing to
+    do."""
     now = now or timezone.now()
     with transaction.atomic():
         request = HelpRequest.objects.select_for_update().filter(pk=request_id).first()
-        if request is None or not can_proceed(request.dispatch) or request.dispatch_at > now:
+        if request is None or not can_proceed(request.dispatch) or not missed(request.dispatch_at, now):
             return False
         request.dispatch(at=now, by=actor, description="Cancel window ended: dispatched")
         request.save()
@@ -277,7 +285,7 @@ def help_request_object(*, actor: Actor, request_id: int, text: str) -> HelpRequ
         _require_buyer(actor, request)
         require_step(request, "object", message="Only a resolution awaiting confirmation can be objected to")
         now = timezone.now()
-        if request.confirm_due_at is not None and now >= request.confirm_due_at:
+        if request.confirm_due_at is not None and missed(request.confirm_due_at, now):
             raise RuleRefused(
                 "The objection period has ended; the resolution stands as confirmed.",
                 code="objection_window_passed",

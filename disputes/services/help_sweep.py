@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
+from disputes.deadlines import missed_q
 from disputes.models import DeadlineKind, HelpRequest
 from disputes.models.help_requests import DUE_FIELD
 from disputes.models.steps import sources_of, target_of
@@ -34,7 +35,7 @@ DEFAULT_BATCH = 5000
 def bulk_step(
     step: str,
     *,
-    due: dict[str, Any],
+    due: Q,
     changes: dict[str, Any],
     description: str,
     now: datetime,
@@ -51,7 +52,7 @@ def bulk_step(
         with transaction.atomic():
             rows = list(
                 HelpRequest.objects.select_for_update(skip_locked=True)
-                .filter(state__in=sources, **due)
+                .filter(due, state__in=sources)
                 .order_by()
                 .values_list("id", "state")[:batch_size]
             )
@@ -69,10 +70,11 @@ def bulk_step(
 
 
 def sweep_dispatch(*, now: datetime, actor: Actor, batch_size: int = DEFAULT_BATCH) -> int:
-    """Dispatch every request whose cancel window has ended (HelpRequest.dispatch(at=now))."""
+    """Dispatch every request whose cancel window has ended, i.e. its last second has passed
+    (HelpRequest.dispatch(at=now))."""
     return bulk_step(
         "dispatch",
-        due={"dispatch_at__lte": now},
+        due=missed_q("dispatch_at", now),
         changes={"dispatched_at": now},
         description="Cancel window ended: dispatched",
         now=now,
@@ -86,7 +88,7 @@ def sweep_confirm(*, now: datetime, actor: Actor, batch_size: int = DEFAULT_BATC
     (HelpRequest.confirm(at=confirm_due_at))."""
     return bulk_step(
         "confirm",
-        due={"confirm_due_at__lte": now},
+        due=missed_q("confirm_due_at", now),
         changes={"confirmed_at": F("confirm_due_at")},
         description="Confirmed automatically: no objection in time",
         now=now,

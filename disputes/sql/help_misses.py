@@ -33,12 +33,14 @@ def _table(model: Any) -> str:
 
 # PostgreSQL: one statement takes the due rows (skipping rows another sweep holds), marks them missed
 # and returns what the money rules need: only ints, short strings and booleans, which load fast. The
-# filter is the partial index's own condition; "solution in time" is solution_in_time() in SQL.
+# filter is the partial index's own condition; "solution in time" is solution_in_time() in SQL. Both
+# comparisons are the rule of disputes.deadlines: a deadline is missed once it is before now (`<`), and a
+# solution given at the deadline's own second is in time (`<=`).
 _PG_MARK = {
     DeadlineKind.SOLUTION: """
         WITH due AS (
             SELECT id FROM {help} WHERE state = %(dispatched)s AND solution_breached_at IS NULL
-              AND solution_due_at IS NOT NULL AND solution_due_at <= %(now)s
+              AND solution_due_at IS NOT NULL AND solution_due_at < %(now)s
             {take})
         UPDATE {help} h SET solution_breached_at = h.solution_due_at FROM due WHERE h.id = due.id
         RETURNING h.id, h.service_kind, h.item_price_fen,
@@ -46,7 +48,7 @@ _PG_MARK = {
     DeadlineKind.RESOLUTION: """
         WITH due AS (
             SELECT id FROM {help} WHERE state IN (%(dispatched)s, %(solution_given)s)
-              AND resolution_breached_at IS NULL AND resolution_due_at <= %(now)s
+              AND resolution_breached_at IS NULL AND resolution_due_at < %(now)s
             {take})
         UPDATE {help} h SET resolution_breached_at = h.resolution_due_at, followup_queued_at = %(now)s
         FROM due WHERE h.id = due.id

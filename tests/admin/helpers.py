@@ -30,12 +30,13 @@ def new_item(*, buyer, merchant, city="杭州"):
 
 
 def dispatched(*, buyer, item, at: datetime = T0):
-    """A request raised at `at` and dispatched when its cancel window ends."""
+    """A request raised at `at` and dispatched when its cancel window has ended (one second after its last second,
+    as the dispatch task does)."""
     with time_machine.travel(at, tick=False):
         request = help_request_raise(
             actor=buyer.user, order_item_id=item.pk, anomaly_kind="not_performed", description="Nobody came."
         )
-    with time_machine.travel(request.dispatch_at, tick=False):
+    with time_machine.travel(request.dispatch_at + timedelta(seconds=1), tick=False):
         assert help_request_dispatch(request_id=request.pk, actor=system_actor())
     request.refresh_from_db()
     return request

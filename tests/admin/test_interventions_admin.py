@@ -188,7 +188,8 @@ def test_badges_from_stored_deadlines():
     )
     both = evidence_badge(answering, now=due - timedelta(hours=30), window=window)
     assert "evidence closes in 1d 6h" in both and "merchant answers in 20h" in both
-    assert "evidence window closed" in evidence_badge(answering, now=due, window=window)
+    assert "evidence closes in" in evidence_badge(answering, now=due, window=window)  # its last second
+    assert "evidence window closed" in evidence_badge(answering, now=due + timedelta(seconds=1), window=window)
     assert evidence_badge(judged, now=due, window=window) == "-"
 
 

@@ -41,9 +41,10 @@ def raise_request(buyer, item, **kwargs) -> HelpRequest:
 
 
 def dispatch(request: HelpRequest) -> HelpRequest:
-    """End the cancel window: dispatch as the scheduler would, 10 s after raising."""
+    """End the cancel window: dispatch as the dispatch task would, 11 s after raising (the window takes a cancel
+    through its tenth second)."""
     assert help_request_dispatch(
-        request_id=request.pk, actor=system_actor(), now=request.raised_at + timedelta(seconds=10)
+        request_id=request.pk, actor=system_actor(), now=request.raised_at + timedelta(seconds=11)
     )
     request.refresh_from_db()
     return request

@@ -237,7 +237,7 @@ def test_detail_shows_solution_appointment_and_breach_times(buyer, item, merchan
     assert body["solution_given_at"] == "2026-03-02T11:30:00+08:00"
     assert body["solution_breached_at"] == "2026-03-02T11:00:00+08:00"
     assert body["resolution_breached_at"] is None
-    assert body["dispatched_at"] == "2026-03-02T10:00:10+08:00"
+    assert body["dispatched_at"] == "2026-03-02T10:00:11+08:00"  # one second after the cancel window's last
 
 
 # --- cancel ------------------------------------------------------------------------------------
@@ -256,9 +256,20 @@ def test_cancel_within_ten_seconds(buyer, item, clock):
     assert req.state == HelpState.CANCELLED
 
 
-def test_cancel_is_refused_at_ten_seconds(buyer, item, clock):
+def test_cancel_at_ten_seconds_is_in_time(buyer, item, clock):
     req = raise_request(buyer, item)
     clock.move_to(T0 + timedelta(seconds=10))
+
+    resp = client_for(buyer.user).post(detail_url(req.pk, "cancel"))
+
+    assert resp.status_code == 200, resp.content
+    req.refresh_from_db()
+    assert req.state == HelpState.CANCELLED
+
+
+def test_cancel_is_refused_after_ten_seconds(buyer, item, clock):
+    req = raise_request(buyer, item)
+    clock.move_to(T0 + timedelta(seconds=11))
 
     resp = client_for(buyer.user).post(detail_url(req.pk, "cancel"))
 

@@ -150,7 +150,7 @@ def test_ten_files_are_accepted(dispatched, merchant_user):
 
 
 def test_claim_after_the_deadline_is_refused(dispatched, merchant_user, clock):
-    clock.move_to(datetime(2026, 3, 2, 11, 0, tzinfo=BJ))
+    clock.move_to(datetime(2026, 3, 2, 11, 0, 1, tzinfo=BJ))  # one second after the 1-hour deadline
     resp = token_client(merchant_user).post(
         claim_url(dispatched.pk),
         {"deadline": "solution", "category": "weather", "note": "Too late.", "files": [png_upload()]},

@@ -110,9 +110,7 @@ def test_a_server_error_frees_the_key_and_an_old_answer_expires(buyer, merchant,
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(
-    transaction=True, serialized_rollback=True
-)  # as the other concurrency tests: keeps the seeded rows
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_eight_concurrent_retries_with_one_key_pay_once_and_answer_alike(buyer, merchant, merchant_user):
     refund = refund_only(buyer, merchant)
 

@@ -245,8 +245,10 @@ def test_the_case_shows_the_evidence_requests_addressed_to_the_caller_while_open
         .json()["open_evidence_requests"]
     )
     assert [r["note"] for r in merchant_requests] == ["The invoice."]
-    # Past its due time a request is no longer open.
+    # Open through its due second; past it, a request is no longer open.
     clock.move_to(ACCEPTED + timedelta(days=1))
+    assert [r["id"] for r in buyer_api.get(detail_url(accepted.pk)).json()["open_evidence_requests"]] == [to_buyer.pk]
+    clock.move_to(ACCEPTED + timedelta(days=1, seconds=1))
     assert buyer_api.get(detail_url(accepted.pk)).json()["open_evidence_requests"] == []
 
 
@@ -336,7 +338,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(buyer, accepted, media_root
 
 
 def test_evidence_after_the_window_is_refused(buyer, accepted, clock):
-    clock.move_to(datetime(2026, 3, 5, 11, 0, tzinfo=BJ))
+    clock.move_to(datetime(2026, 3, 5, 11, 0, 1, tzinfo=BJ))  # one second after the window's last
     resp = token_client(buyer.user).post(detail_url(accepted.pk, "evidence"), {"text": "late"}, format="multipart")
     assert resp.status_code == 422
     assert resp.json()["code"] == "evidence_window_closed"
@@ -449,13 +451,37 @@ def test_buyer_appeals_with_new_reasons_and_a_file(buyer, judged_case):
     assert body["appeal_due_at"] == "2026-03-10T11:00:00+08:00"
 
 
+def test_an_appeal_repeating_the_judgment_is_taken_with_a_new_file_and_refused_with_a_file_on_file(
+    buyer, merchant_user, accepted, agent, clock
+):
+    with at(ACCEPTED + timedelta(hours=1)):
+        intervention_submit_evidence(actor=merchant_user, case_id=accepted.pk, text="Packing.", files=[png_upload()])
+    judged(accepted, agent, moment=ACCEPTED + timedelta(days=1), outcome="support_merchant", reasons="No defect.")
+    clock.move_to(ACCEPTED + timedelta(days=2))
+    api = token_client(buyer.user)
+    on_file = api.post(
+        detail_url(accepted.pk, "appeal"),
+        {"reasons": "A new angle.", "files": [png_upload("same-bytes.png")]},
+        format="multipart",
+    )
+    assert (on_file.status_code, on_file.json()["code"]) == (422, "appeal_file_already_submitted")
+    assert on_file.json()["details"] == {"file": "same-bytes.png"}
+    taken = api.post(
+        detail_url(accepted.pk, "appeal"),
+        {"reasons": "No defect!", "files": [pdf_upload("lab.pdf")]},
+        format="multipart",
+    )
+    assert taken.status_code == 201, taken.content
+    assert taken.json()["stage"] == "appealed"
+
+
 def test_appeal_errors(buyer, judged_case, clock):
     api = token_client(buyer.user)
     blank = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": ""}, format="multipart")
     assert (blank.status_code, blank.json()["code"]) == (400, "reasons_required")
     same = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "No defect."}, format="multipart")
-    assert (same.status_code, same.json()["code"]) == (422, "appeal_needs_new_reasons")
-    clock.move_to(datetime(2026, 3, 10, 11, 0, tzinfo=BJ))
+    assert (same.status_code, same.json()["code"]) == (422, "appeal_nothing_new")
+    clock.move_to(datetime(2026, 3, 10, 11, 0, 1, tzinfo=BJ))  # one second after the appeal window's last
     late = api.post(detail_url(judged_case.pk, "appeal"), {"reasons": "Late"}, format="multipart")
     assert (late.status_code, late.json()["code"]) == (422, "appeal_window_closed")
 

@@ -158,7 +158,7 @@ def test_merchant_answers_within_24_hours_of_the_buyers_evidence_after_the_windo
     with at(datetime(2026, 3, 5, 10, 0, tzinfo=BJ)):
         intervention_submit_evidence(actor=buyer.user, case_id=buyer_case.pk, text="Photos.")
     api = token_client(merchant_user)
-    clock.move_to(datetime(2026, 3, 6, 9, 59, 59, tzinfo=BJ))
+    clock.move_to(datetime(2026, 3, 6, 10, 0, tzinfo=BJ))  # the answer time's last second
     resp = api.post(
         detail_url(buyer_case.pk, "evidence"),
         {"text": "Our packing video.", "files": [pdf_upload("packing-list.pdf")]},
@@ -172,7 +172,7 @@ def test_merchant_answers_within_24_hours_of_the_buyers_evidence_after_the_windo
         ("merchant", "Our packing video.", ""),
         ("merchant", "", "packing-list.pdf"),
     ]
-    clock.move_to(datetime(2026, 3, 6, 10, 0, tzinfo=BJ))
+    clock.move_to(datetime(2026, 3, 6, 10, 0, 1, tzinfo=BJ))
     late = api.post(detail_url(buyer_case.pk, "evidence"), {"text": "More."}, format="multipart")
     assert (late.status_code, late.json()["code"]) == (422, "evidence_window_closed")
 

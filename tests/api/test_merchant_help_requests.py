@@ -145,6 +145,8 @@ def test_merchant_gives_a_solution_with_an_appointment(buyer, item, merchant_use
     ("payload", "bad_fields"),
     [
         ({"text": "Tomorrow.", "appointment_at": "tomorrow morning"}, {"appointment_at": "invalid_appointment_at"}),
+        # No offset: refused, not guessed to be Beijing time.
+        ({"text": "Tomorrow.", "appointment_at": "2026-03-03T09:30:00"}, {"appointment_at": "invalid_appointment_at"}),
         ({"appointment_at": "2026-03-03T09:30:00+08:00"}, {"text": "text_required"}),
         ({"text": ""}, {"text": "text_required"}),
     ],

@@ -2,7 +2,7 @@
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -31,7 +31,8 @@ def raise_at(moment: datetime, *, buyer, item, service_kind=None, anomaly="not_p
 
 def raised_and_dispatched(moment: datetime, *, buyer, item, service_kind=None):
     request = raise_at(moment, buyer=buyer, item=item, service_kind=service_kind)
-    with time_machine.travel(request.dispatch_at, tick=False):
+    # The cancel window takes a cancel through its last second: dispatch one second later, as the task does.
+    with time_machine.travel(request.dispatch_at + timedelta(seconds=1), tick=False):
         assert help_request_dispatch(request_id=request.pk, actor=system_actor())
     request.refresh_from_db()
     return request

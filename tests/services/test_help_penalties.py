@@ -33,6 +33,9 @@ from tests.services.helpers import bj, raised_and_dispatched, run_together
 pytestmark = pytest.mark.django_db
 T0 = bj(2026, 3, 2, 10, 0)
 NIGHT = bj(2026, 3, 2, 20, 0)
+SECOND = timedelta(seconds=1)
+SOLUTION_DUE = T0 + timedelta(hours=1)  # the merchant's last second for a solution
+SOLUTION_MISSED = SOLUTION_DUE + SECOND  # the first sweep that records the miss
 
 
 def points(buyer):
@@ -53,8 +56,9 @@ def item_with(service, price_yuan, *, buyer, merchant, city):
 
 def test_one_hour_miss_credits_5000_points_once_and_charges_the_merchant(item, buyer, merchant):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
-    assert help_sweep(now=T0 + timedelta(minutes=59, seconds=59)).solution_misses == 0
-    first = help_sweep(now=T0 + timedelta(hours=1))
+    for early in (SOLUTION_DUE - SECOND, SOLUTION_DUE):
+        assert help_sweep(now=early).solution_misses == 0
+    first = help_sweep(now=SOLUTION_MISSED)
     assert (first.solution_misses, first.credits) == (1, 1)
     for _ in range(3):  # retries and later runs change nothing
         assert help_sweep(now=T0 + timedelta(hours=2)).credits == 0
@@ -92,7 +96,7 @@ def test_a_late_solution_still_costs_the_penalty(item, buyer, merchant_user):
 def test_penalty_amount_comes_from_the_policy_table(item, buyer):
     Policy.objects.filter(key="help.solution_penalty").update(value=8000)
     raised_and_dispatched(T0, buyer=buyer, item=item)
-    help_sweep(now=T0 + timedelta(hours=1))
+    help_sweep(now=SOLUTION_MISSED)
     assert points(buyer) == 8000
 
 
@@ -123,8 +127,9 @@ def test_48_hour_penalty_per_standard(
     if solution_given:
         with time_machine.travel(NIGHT + timedelta(hours=3), tick=False):
             help_request_give_solution(actor=merchant_user, request_id=request.pk, text="coming")
-    assert help_sweep(now=NIGHT + timedelta(hours=48) - timedelta(seconds=1)).resolution_misses == 0
-    result = help_sweep(now=NIGHT + timedelta(hours=48))
+    for early in (NIGHT + timedelta(hours=48) - SECOND, NIGHT + timedelta(hours=48)):
+        assert help_sweep(now=early).resolution_misses == 0
+    result = help_sweep(now=NIGHT + timedelta(hours=48) + SECOND)
     assert (result.resolution_misses, result.credits) == (1, 1)
     assert points(buyer) == expected
     assert account(merchant) == -expected
@@ -177,7 +182,7 @@ def _claim(request, actor, at, deadline="solution"):
 def test_pending_claim_holds_the_penalty_and_approval_voids_it(item, buyer, merchant, merchant_user, senior):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
     claim = _claim(request, merchant_user, T0 + timedelta(minutes=30))
-    result = help_sweep(now=T0 + timedelta(hours=1))
+    result = help_sweep(now=SOLUTION_MISSED)
     assert (result.solution_misses, result.held, result.credits) == (1, 1, 0)
     assert points(buyer) == 0
     assert Violation.objects.get().status == ViolationStatus.HELD
@@ -191,7 +196,7 @@ def test_pending_claim_holds_the_penalty_and_approval_voids_it(item, buyer, merc
 def test_rejected_claim_credits_the_penalty_dated_at_the_miss(item, buyer, merchant, merchant_user, senior):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
     claim = _claim(request, merchant_user, T0 + timedelta(minutes=30))
-    help_sweep(now=T0 + timedelta(hours=1))
+    help_sweep(now=SOLUTION_MISSED)
     with time_machine.travel(T0 + timedelta(days=1), tick=False):
         help_force_majeure_decide(actor=senior, claim_id=claim.pk, approve=False, reason="No typhoon that day")
     assert points(buyer) == 5000 and account(merchant) == -5000
@@ -209,7 +214,7 @@ def test_claim_approved_before_the_deadline_exempts_the_miss(item, buyer, mercha
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
     claim = _claim(request, merchant_user, T0 + timedelta(minutes=10))
     help_force_majeure_decide(actor=senior, claim_id=claim.pk, approve=True, reason="Roads closed by police")
-    result = help_sweep(now=T0 + timedelta(hours=1))
+    result = help_sweep(now=SOLUTION_MISSED)
     assert (result.exempted, result.credits) == (1, 0)
     assert Violation.objects.get().status == ViolationStatus.EXEMPTED
 
@@ -218,14 +223,14 @@ def test_claim_rejected_before_the_deadline_lets_the_penalty_through(item, buyer
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
     claim = _claim(request, merchant_user, T0 + timedelta(minutes=10))
     help_force_majeure_decide(actor=senior, claim_id=claim.pk, approve=False, reason="not force majeure")
-    assert help_sweep(now=T0 + timedelta(hours=1)).credits == 1
+    assert help_sweep(now=SOLUTION_MISSED).credits == 1
     assert points(buyer) == 5000
 
 
 def test_claim_refusals(item, buyer, merchant_user, other_merchant_user, agent):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
     with pytest.raises(RuleRefused) as caught:
-        _claim(request, merchant_user, T0 + timedelta(hours=1))
+        _claim(request, merchant_user, SOLUTION_MISSED)
     assert caught.value.code == "deadline_passed"
     from disputes.errors import NotFound
 
@@ -252,7 +257,7 @@ def test_claim_refusals(item, buyer, merchant_user, other_merchant_user, agent):
 
 def test_complaint_after_a_paid_penalty_is_refused_as_compensated(item, buyer):
     request = raised_and_dispatched(T0, buyer=buyer, item=item)
-    help_sweep(now=T0 + timedelta(hours=1))
+    help_sweep(now=SOLUTION_MISSED)
     with pytest.raises(DomainError) as caught:
         help_complaint_file(actor=buyer.user, request_id=request.pk, text="they broke their promise")
     assert caught.value.code == "already_compensated"

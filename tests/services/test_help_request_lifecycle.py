@@ -50,9 +50,20 @@ def test_cancel_inside_the_window(item, buyer):
     assert (result.dispatched, result.solution_misses, result.resolution_misses, result.credits) == (0, 0, 0, 0)
 
 
-def test_cancel_at_ten_seconds_is_refused(item, buyer):
+def test_cancel_at_ten_seconds_is_in_time(item, buyer):
     request = raise_at(T0, buyer=buyer, item=item)
-    with time_machine.travel(T0 + timedelta(seconds=10), tick=False), pytest.raises(RuleRefused) as caught:
+    with time_machine.travel(T0 + timedelta(seconds=10), tick=False):
+        help_request_cancel(actor=buyer.user, request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == HelpState.CANCELLED
+
+
+def test_cancel_after_ten_seconds_is_refused(item, buyer):
+    request = raise_at(T0, buyer=buyer, item=item)
+    with (
+        time_machine.travel(T0 + timedelta(seconds=10, microseconds=1), tick=False),
+        pytest.raises(RuleRefused) as caught,
+    ):
         help_request_cancel(actor=buyer.user, request_id=request.pk)
     assert caught.value.code == "cancel_window_passed"
     request.refresh_from_db()
@@ -76,9 +87,10 @@ def test_cancel_after_dispatch_is_refused(item, buyer):
 
 def test_dispatch_waits_for_the_cancel_window(item, buyer):
     request = raise_at(T0, buyer=buyer, item=item)
-    assert help_request_dispatch(request_id=request.pk, actor=system_actor(), now=T0 + timedelta(seconds=9)) is False
-    assert help_sweep(now=T0 + timedelta(seconds=9)).dispatched == 0
-    assert help_sweep(now=T0 + timedelta(seconds=10)).dispatched == 1
+    for early in (T0 + timedelta(seconds=9), T0 + timedelta(seconds=10)):  # the buyer may still cancel at 10 s
+        assert help_request_dispatch(request_id=request.pk, actor=system_actor(), now=early) is False
+        assert help_sweep(now=early).dispatched == 0
+    assert help_sweep(now=T0 + timedelta(seconds=11)).dispatched == 1
     request.refresh_from_db()
     assert request.state == HelpState.DISPATCHED
     log = last_log(request)
@@ -179,8 +191,9 @@ def test_mark_resolved_then_buyer_confirms(item, buyer, merchant_user):
 
 def test_resolution_confirmed_automatically_after_24_hours(item, buyer, merchant_user):
     request = _resolved(item, buyer, merchant_user, T0 + timedelta(hours=5))
-    assert help_sweep(now=T0 + timedelta(hours=29) - timedelta(seconds=1)).confirmed == 0
-    assert help_sweep(now=T0 + timedelta(hours=29)).confirmed == 1
+    for early in (T0 + timedelta(hours=29) - timedelta(seconds=1), T0 + timedelta(hours=29)):
+        assert help_sweep(now=early).confirmed == 0
+    assert help_sweep(now=T0 + timedelta(hours=29, seconds=1)).confirmed == 1
     request.refresh_from_db()
     assert request.state == HelpState.RESOLVED
     assert request.confirmed_at == T0 + timedelta(hours=29)
@@ -207,7 +220,10 @@ def test_buyer_objects_and_staff_rule(item, buyer, merchant_user, agent, senior)
 
 def test_objection_after_the_confirmation_period_is_refused(item, buyer, merchant_user):
     request = _resolved(item, buyer, merchant_user, T0 + timedelta(hours=5))
-    with time_machine.travel(T0 + timedelta(hours=29), tick=False), pytest.raises(RuleRefused) as caught:
+    with (
+        time_machine.travel(T0 + timedelta(hours=29, seconds=1), tick=False),
+        pytest.raises(RuleRefused) as caught,
+    ):
         help_request_object(actor=buyer.user, request_id=request.pk, text="late")
     assert caught.value.code == "objection_window_passed"
 
@@ -276,7 +292,10 @@ def test_followup_queue(item, buyer, agent):
         help_request_record_followup(actor=agent, request_id=request.pk, note="called")
     help_sweep(now=T0 + timedelta(hours=48))
     request.refresh_from_db()
-    assert request.followup_queued_at == T0 + timedelta(hours=48)
+    assert request.followup_queued_at is None  # the 48-hour deadline's own second is still the merchant's
+    help_sweep(now=T0 + timedelta(hours=48, seconds=1))
+    request.refresh_from_db()
+    assert request.followup_queued_at == T0 + timedelta(hours=48, seconds=1)
     with pytest.raises(Forbidden):
         help_request_record_followup(actor=buyer.user, request_id=request.pk, note="called")
     help_request_record_followup(actor=agent, request_id=request.pk, note="called buyer, installer booked")

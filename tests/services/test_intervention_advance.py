@@ -18,6 +18,8 @@ from tests.services.test_intervention_judgment import JUDGED, goods_case
 pytestmark = pytest.mark.django_db
 
 REVIEWED = JUDGED + timedelta(days=2)
+REPAY_DUE = JUDGED + timedelta(days=7)  # the buyer may repay through this second
+REVOKED = REPAY_DUE + timedelta(seconds=1)  # the first sweep after it revokes, dated when it runs
 
 
 def advance(buyer) -> int:
@@ -73,10 +75,11 @@ def test_a_partial_refund_leaves_the_buyer_owing_the_rest_of_the_advance(
 def test_the_rest_of_the_advance_not_repaid_in_time_revokes_the_privilege(advanced_case, buyer, agent):
     case, _ = advanced_case
     judged(case, agent, moment=JUDGED, outcome="partial_refund", refund_fen=15_000)
-    assert refund_sweep(now=JUDGED + timedelta(days=7) - timedelta(seconds=1)).revoked == 0
-    assert refund_sweep(now=JUDGED + timedelta(days=7)).revoked == 1
+    for early in (REPAY_DUE - timedelta(seconds=1), REPAY_DUE):
+        assert refund_sweep(now=early).revoked == 0
+    assert refund_sweep(now=REVOKED).revoked == 1
     buyer.refresh_from_db()
-    assert buyer.instant_refund_revoked_at == JUDGED + timedelta(days=7)
+    assert buyer.instant_refund_revoked_at == REVOKED
 
 
 def test_a_refund_judged_above_the_advance_recovers_only_what_was_advanced(advanced_case, buyer, merchant, agent):
@@ -119,9 +122,9 @@ def test_an_overturn_that_clears_the_debt_gives_back_the_privilege_it_cost(
     with at(JUDGED + timedelta(days=1)):
         intervention_appeal(actor=buyer.user, case_id=case.pk, reasons="The seal was intact on delivery.")
     # The review takes longer than the repayment window: the sweep revokes the privilege meanwhile.
-    assert refund_sweep(now=JUDGED + timedelta(days=7)).revoked == 1
+    assert refund_sweep(now=REVOKED).revoked == 1
     buyer.refresh_from_db()
-    assert buyer.instant_refund_revoked_at == JUDGED + timedelta(days=7)
+    assert buyer.instant_refund_revoked_at == REVOKED
     with at(JUDGED + timedelta(days=9)):
         intervention_review(
             actor=other_senior(), case_id=case.pk, overturn=True, outcome="full_refund", reasons="Seal intact."
@@ -132,7 +135,7 @@ def test_an_overturn_that_clears_the_debt_gives_back_the_privilege_it_cost(
     assert buyer.instant_refund_revoked_at is None
     assert (refund.state, refund.advance_state) == (RefundState.SUCCESS, AdvanceState.SETTLED)
     # The request keeps the fact that it once cost the privilege; its history says it was given back.
-    assert refund.privilege_revoked_at == JUDGED + timedelta(days=7)
+    assert refund.privilege_revoked_at == REVOKED
     restored = StateLog.objects.for_(refund).get(transition="restore_instant_refund")
     assert restored.by.username == "senior-two"
 
@@ -140,9 +143,9 @@ def test_an_overturn_that_clears_the_debt_gives_back_the_privilege_it_cost(
 def test_a_late_repayment_does_not_give_back_the_privilege(advanced_case, buyer, agent):
     case, refund = advanced_case
     judged(case, agent, moment=JUDGED, outcome="support_merchant")
-    assert refund_sweep(now=JUDGED + timedelta(days=7)).revoked == 1
+    assert refund_sweep(now=REVOKED).revoked == 1
     with at(JUDGED + timedelta(days=8)):
         refund_advance_repaid(actor=agent, refund_id=refund.pk)
     assert advance(buyer) == 0
     buyer.refresh_from_db()
-    assert buyer.instant_refund_revoked_at == JUDGED + timedelta(days=7)
+    assert buyer.instant_refund_revoked_at == REVOKED

@@ -1,12 +1,16 @@
-"""Appeal (申诉) within 7 days with new reasons, and review (复审) by a senior who did not judge: a confirmation is
+"""Appeal (申诉) within 7 days (the last second included) with something not already on file (new reasons, or a file
+not yet submitted in the case), and review (复审) by a senior who did not judge: a confirmation is
 final and reverses nothing; an overturn reverses every posting of the old judgment with entries pointing at it,
 revokes its violation and executes the new judgment, once."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
-from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, RuleRefused
+from disputes.errors import DomainError, Forbidden, InvalidTransition, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     Appeal,
     BuyerPointsEntry,
@@ -20,8 +24,10 @@ from disputes.models import (
     ViolationStatus,
 )
 from disputes.services.interventions import execution as service
-from disputes.services.interventions.deciding import intervention_appeal, intervention_review
+from disputes.services.interventions.common import InterventionNotAllowed
+from disputes.services.interventions.deciding import compared, intervention_appeal, intervention_review
 from disputes.services.interventions.mediation import intervention_propose, intervention_respond
+from disputes.services.interventions.workflow import intervention_submit_evidence
 from disputes.services.ledger import ledger_balance
 from tests.services.helpers import bj
 from tests.services.test_intervention_helpers import (
@@ -107,26 +113,155 @@ def test_a_party_appeals_within_7_days_with_new_reasons_and_evidence(case, merch
     assert case_logs(case, "appeal")[0].by == merchant_user
 
 
-def test_at_the_end_of_the_7_days_the_appeal_is_refused(case, buyer):
+def test_after_the_last_second_of_the_7_days_the_appeal_is_refused(case, buyer):
     with pytest.raises(RuleRefused) as caught:
-        appeal(buyer.user, case, moment=APPEAL_DUE)
+        appeal(buyer.user, case, moment=APPEAL_DUE + timedelta(seconds=1))
     assert caught.value.code == "appeal_window_closed"
     assert Appeal.objects.count() == 0
 
 
+def test_an_appeal_at_the_last_second_of_the_7_days_is_in_time(case, buyer):
+    filed = appeal(buyer.user, case, moment=APPEAL_DUE)
+    assert filed.appealed_at == APPEAL_DUE
+
+
+def test_an_appeal_needs_reasons(case, merchant_user):
+    with pytest.raises(ValidationFailed) as caught:
+        appeal(merchant_user, case, reasons=" ")
+    assert caught.value.code == "reasons_required"
+
+
+# --- an appeal brings something not already on file ------------------------------------------------------------
+
+CLAIM = "It broke on the first day."  # the buyer's claim when the case was opened (accepted_case)
+BUYER_SAID = "The crack runs along the left hinge."
+MERCHANT_SAID = "Our packing video shows the unit intact."
+JUDGMENT_REASONS = "The photos show a crack present on delivery."
+
+
+def png_of(colour: tuple[int, int, int], name: str = "new.png") -> SimpleUploadedFile:
+    """A PNG whose content (and so its SHA-256) differs with its colour."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), colour).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+@pytest.fixture
+def case_on_file(buyer, merchant, merchant_user, judge):
+    """A judged case in which both parties said something during evidence, and the buyer sent a photo."""
+    found = accepted_case(buyer, merchant, merchant_user, judge, accepted_at=ACCEPTED)
+    with at(ACCEPTED + timedelta(hours=1)):
+        intervention_submit_evidence(actor=buyer.user, case_id=found.pk, text=BUYER_SAID, files=[png_upload()])
+    with at(ACCEPTED + timedelta(hours=2)):
+        intervention_submit_evidence(actor=merchant_user, case_id=found.pk, text=MERCHANT_SAID)
+    judged(found, judge, moment=JUDGED, outcome="full_refund", reasons=JUDGMENT_REASONS)
+    found.refresh_from_db()
+    return found
+
+
+def refused_appeal(actor, case, code, **kwargs):
+    evidence_before = EvidenceItem.objects.count()
+    with pytest.raises(InterventionNotAllowed) as caught:
+        appeal(actor, case, **kwargs)
+    assert (caught.value.code, caught.value.status) == (code, 422)
+    case.refresh_from_db()
+    assert (case.state, Appeal.objects.count(), EvidenceItem.objects.count()) == (
+        CaseState.JUDGED,
+        0,
+        evidence_before,
+    )
+    return caught.value
+
+
 @pytest.mark.parametrize(
-    ("reasons", "status", "code"),
+    "reasons",
     [
-        (" ", 400, "reasons_required"),
-        ("The photos show a crack present on delivery.", 422, "appeal_needs_new_reasons"),
+        JUDGMENT_REASONS,
+        "the PHOTOS show a crack,   present on delivery!",  # case, punctuation and spacing do not make it new
+        "The photos show a crack present on delivery。",  # nor does full-width punctuation
+        "a crack present on delivery",  # a part of the judgment's reasons
+        "Crack!",
     ],
 )
-def test_an_appeal_needs_new_reasons(case, merchant_user, reasons, status, code):
-    with pytest.raises(DomainError) as caught:
-        appeal(merchant_user, case, reasons=reasons)
-    assert (caught.value.status, caught.value.code) == (status, code)
-    case.refresh_from_db()
-    assert case.state == CaseState.JUDGED
+def test_reasons_found_in_the_judgment_bring_nothing_new(case_on_file, merchant_user, reasons):
+    refused_appeal(merchant_user, case_on_file, "appeal_nothing_new", reasons=reasons)
+
+
+@pytest.mark.parametrize(
+    ("who", "reasons"),
+    [
+        ("buyer", CLAIM),  # the buyer's own claim: the buyer applied
+        ("buyer", "it broke on the first day"),
+        ("buyer", BUYER_SAID),  # the buyer's own evidence text
+        ("merchant", "OUR packing video shows the unit intact"),  # the merchant's own evidence text
+    ],
+)
+def test_the_partys_own_earlier_words_bring_nothing_new(case_on_file, buyer, merchant_user, who, reasons):
+    actor = buyer.user if who == "buyer" else merchant_user
+    refused_appeal(actor, case_on_file, "appeal_nothing_new", reasons=reasons)
+
+
+@pytest.mark.parametrize(("who", "reasons"), [("merchant", CLAIM), ("merchant", BUYER_SAID), ("buyer", MERCHANT_SAID)])
+def test_the_other_partys_words_are_not_the_appellants_own(case_on_file, buyer, merchant_user, who, reasons):
+    """Quoting the other side is an argument the appellant has not made before."""
+    actor = buyer.user if who == "buyer" else merchant_user
+    assert appeal(actor, case_on_file, reasons=reasons).reasons == reasons
+
+
+def test_an_appeal_with_new_reasons_is_accepted(case_on_file, buyer):
+    filed = appeal(buyer.user, case_on_file, reasons="The serial number on the unit differs from the invoice.")
+    case_on_file.refresh_from_db()
+    assert case_on_file.state == CaseState.APPEALED
+    assert filed.reasons == "The serial number on the unit differs from the invoice."
+
+
+def test_repeated_reasons_with_a_new_file_are_accepted(case_on_file, merchant_user):
+    filed = appeal(merchant_user, case_on_file, reasons=JUDGMENT_REASONS, files=[png_of((10, 120, 240), "seal.png")])
+    assert filed.reasons == JUDGMENT_REASONS
+    [item] = EvidenceItem.objects.filter(for_appeal=True)
+    assert (item.party, item.original_name) == ("merchant", "seal.png")
+    assert item.sha256 and not EvidenceItem.objects.filter(for_appeal=False, sha256=item.sha256).exists()
+
+
+@pytest.mark.parametrize("who", ["buyer", "merchant"])
+def test_a_file_already_submitted_in_the_case_is_refused_whoever_sent_it(case_on_file, buyer, merchant_user, who):
+    actor = buyer.user if who == "buyer" else merchant_user
+    error = refused_appeal(
+        actor,
+        case_on_file,
+        "appeal_file_already_submitted",
+        reasons="Completely new reasons about the seal.",
+        files=[png_of((10, 120, 240), "fresh.png"), png_upload("renamed-copy.png")],  # same bytes as the buyer's photo
+    )
+    assert error.details == {"file": "renamed-copy.png"}
+
+
+def test_a_file_sent_with_the_refund_request_is_already_on_file(buyer, merchant, merchant_user, judge):
+    found = accepted_case(buyer, merchant, merchant_user, judge, accepted_at=ACCEPTED, files=[png_of((1, 2, 3))])
+    judged(found, judge, moment=JUDGED, outcome="support_merchant", reasons="No defect visible.")
+    refused_appeal(
+        buyer.user, found, "appeal_file_already_submitted", reasons="Look again.", files=[png_of((1, 2, 3), "b.png")]
+    )
+
+
+def test_the_same_new_file_twice_in_one_appeal_is_refused(case_on_file, buyer):
+    twice = [png_of((10, 120, 240), "one.png"), png_of((10, 120, 240), "two.png")]
+    error = refused_appeal(buyer.user, case_on_file, "appeal_file_already_submitted", reasons="New angle.", files=twice)
+    assert error.details == {"file": "two.png"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  The Photos,  show\ta CRACK!  ", "the photos show a crack"),
+        ("质量问题，已退货。", "质量问题已退货"),
+        ("ＦＵＬＬ－ＷＩＤＴＨ", "fullwidth"),
+        ("Straße", "strasse"),
+        ("!!!", ""),
+    ],
+)
+def test_how_texts_are_compared(text, expected):
+    assert compared(text) == expected
 
 
 def test_outsiders_cannot_appeal(case, other_buyer, other_merchant_user):

@@ -68,9 +68,12 @@ def test_either_party_submits_within_the_3_day_window(case, buyer, merchant_user
     ]
 
 
-def test_at_the_deadline_the_window_is_closed(case, buyer):
-    error = refused_submit("evidence_window_closed", buyer.user, case, moment=EVIDENCE_DUE, text="Too late.")
-    assert error.status == 422  # a time limit is a business rule (was 409 before the one error contract)
+def test_the_window_takes_evidence_through_its_last_second_and_then_closes(case, buyer):
+    submit(buyer.user, case, moment=EVIDENCE_DUE, text="Just in time.")
+    error = refused_submit(
+        "evidence_window_closed", buyer.user, case, moment=EVIDENCE_DUE + timedelta(seconds=1), text="Too late."
+    )
+    assert error.status == 422  # a time limit is a business rule (409 before the one error contract)
 
 
 def test_each_item_records_party_submitter_and_time(case, buyer, merchant_user):
@@ -115,8 +118,10 @@ def test_the_merchant_may_answer_after_the_window_while_its_24_hours_run(case, b
     late = EVIDENCE_DUE - timedelta(hours=1)
     submit(buyer.user, case, moment=late, text="Photos at the last minute.")
     answer_due = late + timedelta(hours=24)
-    submit(merchant_user, case, moment=answer_due - timedelta(seconds=1), text="Our answer.")
-    refused_submit("evidence_window_closed", merchant_user, case, moment=answer_due, text="Too late.")
+    submit(merchant_user, case, moment=answer_due, text="Our answer, at the last second.")
+    refused_submit(
+        "evidence_window_closed", merchant_user, case, moment=answer_due + timedelta(seconds=1), text="Too late."
+    )
     # The buyer's own window closed at EVIDENCE_DUE: the 24 hours are the merchant's alone.
     refused_submit("evidence_window_closed", buyer.user, case, moment=EVIDENCE_DUE + timedelta(hours=1), text="x")
 
@@ -132,12 +137,12 @@ def test_a_staff_request_lets_that_party_submit_until_its_due(case, buyer, merch
         )
     # The buyer was not asked: its window is closed.
     refused_submit("evidence_window_closed", buyer.user, case, moment=EVIDENCE_DUE + timedelta(days=1), text="x")
-    refused_submit("evidence_window_closed", merchant_user, case, moment=due, text="x")
-    submit(merchant_user, case, moment=due - timedelta(seconds=1), files=[pdf_upload("invoice.pdf")])
+    refused_submit("evidence_window_closed", merchant_user, case, moment=due + timedelta(seconds=1), text="x")
+    submit(merchant_user, case, moment=due, files=[pdf_upload("invoice.pdf")])
     request.refresh_from_db()
-    assert request.fulfilled_at == due - timedelta(seconds=1)
+    assert request.fulfilled_at == due
     # Answered: the request no longer opens the window.
-    refused_submit("evidence_window_closed", merchant_user, case, moment=due - timedelta(seconds=1), text="again")
+    refused_submit("evidence_window_closed", merchant_user, case, moment=due, text="again")
     log = case_logs(case, "request_evidence")[0]
     assert log.by == agent and "merchant" in log.description
 

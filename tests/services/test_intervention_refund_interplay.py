@@ -87,7 +87,8 @@ def test_the_sweep_resumes_a_suspension_and_shifts_the_deadlines_too(buyer, merc
         intervention_suspend(actor=agent, case_id=case.pk, reason="both_parties", note="talking")
     case.refresh_from_db()
     decision_due = case.decision_due_at
-    resume_at = case.resume_due_at
+    assert intervention_sweep(now=case.resume_due_at).resumed == 0
+    resume_at = case.resume_due_at + timedelta(seconds=1)
     assert intervention_sweep(now=resume_at).resumed == 1
     case.refresh_from_db()
     assert case.decision_due_at == decision_due + (resume_at - (T0 + timedelta(hours=2)))

@@ -1,6 +1,6 @@
 """The scheduler's pass over intervention deadlines (intervention_sweep): evidence → mediation, the appeal
-window → final, suspensions resuming, decision deadlines at risk and missed. Each at its boundary, and a second
-run changes nothing."""
+window → final, suspensions resuming, decision deadlines at risk and missed. Each at its boundary (nothing at the
+deadline's own second, the step one second later), and a second run changes nothing."""
 
 from datetime import timedelta
 
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 ACCEPTED = bj(2026, 3, 2, 10, 0)
 EVIDENCE_DUE = bj(2026, 3, 5, 10, 0)
 DECISION_DUE = bj(2026, 3, 10, 10, 0)
+SECOND = timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -53,10 +54,11 @@ def state_of(case):
 
 
 def test_the_evidence_window_closing_starts_mediation(case):
-    assert sweep(EVIDENCE_DUE - timedelta(seconds=1)).to_mediation == 0
+    for early in (EVIDENCE_DUE - SECOND, EVIDENCE_DUE):
+        assert sweep(early).to_mediation == 0
     assert state_of(case) == CaseState.EVIDENCE
 
-    assert sweep(EVIDENCE_DUE).to_mediation == 1
+    assert sweep(EVIDENCE_DUE + SECOND).to_mediation == 1
     assert state_of(case) == CaseState.MEDIATION
     [log] = case_logs(case, "start_mediation")
     assert (log.by.username, log.source_state, log.state) == (SYSTEM_USERNAME, "evidence", "mediation")
@@ -69,10 +71,10 @@ def test_not_while_the_merchants_24_hours_run(case, buyer):
     with at(EVIDENCE_DUE - timedelta(hours=2)):
         intervention_submit_evidence(actor=buyer.user, case_id=case.pk, text="Photos.")
     answer_due = EVIDENCE_DUE + timedelta(hours=22)
-    assert sweep(EVIDENCE_DUE).to_mediation == 0
-    assert sweep(answer_due - timedelta(seconds=1)).to_mediation == 0
+    assert sweep(EVIDENCE_DUE + SECOND).to_mediation == 0
+    assert sweep(answer_due).to_mediation == 0
     assert state_of(case) == CaseState.EVIDENCE
-    assert sweep(answer_due).to_mediation == 1
+    assert sweep(answer_due + SECOND).to_mediation == 1
     assert state_of(case) == CaseState.MEDIATION
 
 
@@ -95,8 +97,8 @@ def test_an_unanswered_request_stops_holding_the_case_at_its_due(case, agent):
     request_due = EVIDENCE_DUE + timedelta(days=2)
     with at(EVIDENCE_DUE - timedelta(hours=1)):
         intervention_request_evidence(actor=agent, case_id=case.pk, party="buyer", note="x", due_at=request_due)
-    assert sweep(request_due - timedelta(seconds=1)).to_mediation == 0
-    assert sweep(request_due).to_mediation == 1
+    assert sweep(request_due).to_mediation == 0
+    assert sweep(request_due + SECOND).to_mediation == 1
 
 
 # --- the appeal window -------------------------------------------------------------------------------
@@ -109,11 +111,13 @@ def test_the_appeal_window_closing_makes_the_judgment_final(case, agent):
     case.refresh_from_db()
     assert case.appeal_due_at == judged_at + timedelta(days=7)
 
-    assert sweep(judged_at + timedelta(days=7) - timedelta(seconds=1)).finalized == 0
+    appeal_due = judged_at + timedelta(days=7)
+    for early in (appeal_due - SECOND, appeal_due):
+        assert sweep(early).finalized == 0
     assert state_of(case) == CaseState.JUDGED
-    assert sweep(judged_at + timedelta(days=7)).finalized == 1
+    assert sweep(appeal_due + SECOND).finalized == 1
     case.refresh_from_db()
-    assert (case.state, case.closed_at) == (CaseState.FINAL, judged_at + timedelta(days=7))
+    assert (case.state, case.closed_at) == (CaseState.FINAL, appeal_due + SECOND)
     assert case_logs(case, "finalize")[0].by.username == SYSTEM_USERNAME
     assert sweep(judged_at + timedelta(days=8)).finalized == 0
 
@@ -136,9 +140,9 @@ def test_self_settlement_resumes_after_30_days(case, agent):
         "evidence",
         suspended_at + timedelta(days=30),
     )
-    assert sweep(suspended_at + timedelta(days=30) - timedelta(seconds=1)).resumed == 0
+    assert sweep(suspended_at + timedelta(days=30)).resumed == 0
     assert state_of(case) == CaseState.SUSPENDED
-    assert sweep(suspended_at + timedelta(days=30)).resumed == 1
+    assert sweep(suspended_at + timedelta(days=30) + SECOND).resumed == 1
     case.refresh_from_db()
     assert (case.state, case.suspended_from, case.suspend_reason, case.resume_due_at) == (
         CaseState.EVIDENCE,
@@ -161,8 +165,8 @@ def test_court_or_police_without_proof_resumes_after_7_working_days(case, agent,
     # Suspended Tue 3 March 2026 10:00: working days 4, 5, 6, 9, 10, 11, 12 March.
     suspend(case, agent, reason, bj(2026, 3, 3, 10, 0))
     assert case.resume_due_at == bj(2026, 3, 12, 10, 0)
-    assert sweep(bj(2026, 3, 12, 9, 59, 59)).resumed == 0
-    assert sweep(bj(2026, 3, 12, 10, 0)).resumed == 1
+    assert sweep(bj(2026, 3, 12, 10, 0)).resumed == 0
+    assert sweep(bj(2026, 3, 12, 10, 0, 1)).resumed == 1
     assert state_of(case) == CaseState.EVIDENCE
 
 
@@ -174,9 +178,9 @@ def test_police_proof_holds_the_case_for_180_days(case, agent):
     case.refresh_from_db()
     assert case.resume_due_at == proof_at + timedelta(days=180)
     assert sweep(bj(2026, 3, 12, 10, 0)).resumed == 0
-    assert sweep(proof_at + timedelta(days=180) - timedelta(seconds=1)).resumed == 0
+    assert sweep(proof_at + timedelta(days=180)).resumed == 0
     assert state_of(case) == CaseState.SUSPENDED
-    assert sweep(proof_at + timedelta(days=180)).resumed == 1
+    assert sweep(proof_at + timedelta(days=180) + SECOND).resumed == 1
     assert state_of(case) == CaseState.EVIDENCE
 
 
@@ -210,18 +214,19 @@ def test_the_decision_is_flagged_at_risk_24_hours_before_it_is_due(case, agent):
     assert case.decision_at_risk_at == risk_from
 
 
-def test_the_decision_is_flagged_missed_at_its_deadline_once(case, agent):
+def test_the_decision_is_flagged_missed_after_its_deadline_once(case, agent):
     sweep(DECISION_DUE - timedelta(hours=2))
-    assert sweep(DECISION_DUE - timedelta(seconds=1)).breached == 0
-    assert sweep(DECISION_DUE).breached == 1
+    for early in (DECISION_DUE - SECOND, DECISION_DUE):
+        assert sweep(early).breached == 0
+    assert sweep(DECISION_DUE + SECOND).breached == 1
     case.refresh_from_db()
-    assert case.decision_breached_at == DECISION_DUE
+    assert case.decision_breached_at == DECISION_DUE + SECOND
     at_risk = case.decision_at_risk_at
 
     again = sweep(DECISION_DUE + timedelta(hours=5))
     assert again.total == 0
     case.refresh_from_db()
-    assert (case.decision_breached_at, case.decision_at_risk_at) == (DECISION_DUE, at_risk)
+    assert (case.decision_breached_at, case.decision_at_risk_at) == (DECISION_DUE + SECOND, at_risk)
 
 
 def test_judged_or_suspended_cases_are_not_flagged(buyer, merchant, merchant_user, agent):
@@ -229,7 +234,7 @@ def test_judged_or_suspended_cases_are_not_flagged(buyer, merchant, merchant_use
     judged(judged_case, agent, moment=ACCEPTED + timedelta(days=1), outcome="support_merchant")
     paused = accepted_case(buyer, merchant, merchant_user, agent, accepted_at=ACCEPTED)
     suspend(paused, agent, "both_parties", ACCEPTED + timedelta(days=1))
-    result = sweep(DECISION_DUE)
+    result = sweep(DECISION_DUE + SECOND)
     assert (result.at_risk, result.breached) == (0, 0)
     for found in (judged_case, paused):
         found.refresh_from_db()

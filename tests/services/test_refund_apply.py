@@ -1,7 +1,7 @@
 """Applying for a refund (RULES.md section 2): amounts, one live request, reopening, the after-sales window,
 7-day no-reason returns and damage-guarantee claims, each at its boundary. Every refusal stores nothing."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -22,7 +22,7 @@ from disputes.models import (
     RefundType,
 )
 from disputes.services.refunds.buyer import refund_apply, refund_cancel, refund_ship_return
-from disputes.services.refunds.common import RefundNotAllowed, seven_day_deadline
+from disputes.services.refunds.common import RefundNotAllowed, seven_day_last_day
 from disputes.services.refunds.merchant import refund_agree, refund_confirm_goods, refund_refuse, refund_reship
 from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
@@ -306,14 +306,14 @@ def test_before_trade_success_there_is_no_window_yet(buyer, merchant):
 SIGNED = bj(2026, 4, 1, 15, 0)
 
 
-def test_seven_day_deadline_is_the_end_of_the_seventh_day_after_signing():
+def test_seven_day_window_ends_with_the_seventh_day_after_signing():
     policies = policy_table.load("refund.")
-    # Day 1 is 2026-04-02 (the day after signing), day 7 is 2026-04-08: the window ends at 04-09 00:00.
-    assert seven_day_deadline(SIGNED, policies) == bj(2026, 4, 9, 0, 0)
+    # Day 1 is 2026-04-02 (the day after signing), day 7 is 2026-04-08: the whole of 04-08 is in time.
+    assert seven_day_last_day(SIGNED, policies) == date(2026, 4, 8)
     # Beijing dates, not UTC: 00:30 on 04-02 in Beijing is still 04-01 in UTC.
-    assert seven_day_deadline(bj(2026, 4, 2, 0, 30), policies) == bj(2026, 4, 10, 0, 0)
-    assert seven_day_deadline(bj(2026, 4, 1, 23, 59, 59), policies) == bj(2026, 4, 9, 0, 0)
-    assert seven_day_deadline(bj(2026, 4, 1, 0, 0), policies) == bj(2026, 4, 9, 0, 0)
+    assert seven_day_last_day(bj(2026, 4, 2, 0, 30), policies) == date(2026, 4, 9)
+    assert seven_day_last_day(bj(2026, 4, 1, 23, 59, 59), policies) == date(2026, 4, 8)
+    assert seven_day_last_day(bj(2026, 4, 1, 0, 0), policies) == date(2026, 4, 8)
 
 
 def test_seven_day_return_allowed_through_the_last_second_of_day_seven(buyer, merchant):

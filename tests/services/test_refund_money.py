@@ -51,6 +51,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("refund_env")]
 AGREED = bj(2026, 4, 1, 11, 0)
 SHIPPED = bj(2026, 4, 1, 12, 0)
 CONFIRMED = bj(2026, 4, 3, 12, 0)
+ONE_SECOND = timedelta(seconds=1)
 
 
 def events(callbacks) -> list[str]:
@@ -241,8 +242,9 @@ def test_damage_refund_only_paid_after_24_hours_of_silence_with_the_penalty(buye
         damage_guarantee=True,
     )
     due = bj(2026, 4, 2, 10, 0)
-    assert refund_sweep(now=due - timedelta(seconds=1)).total == 0
-    result = refund_sweep(now=due)
+    for early in (due - ONE_SECOND, due):
+        assert refund_sweep(now=early).total == 0
+    result = refund_sweep(now=due + ONE_SECOND)
     assert (result.paid, result.credits) == (1, 2)  # the refund and the penalty charge
     assert refund_sweep(now=due + timedelta(days=1)).total == 0
     assert points(buyer) == 2_000
@@ -257,8 +259,9 @@ def test_damage_return_agreed_after_24_hours_and_penalty_paid_on_receipt(buyer, 
     item = signed_item(buyer, merchant, services=DAMAGE)
     refund = apply_at(T0, buyer=buyer, item=item, reason="damaged", amount_fen=100_000, damage_guarantee=True)
     due = bj(2026, 4, 2, 10, 0)
-    assert refund_sweep(now=due - timedelta(seconds=1)).total == 0
-    assert refund_sweep(now=due).agreed == 1
+    for early in (due - ONE_SECOND, due):
+        assert refund_sweep(now=early).total == 0
+    assert refund_sweep(now=due + ONE_SECOND).agreed == 1
     refund.refresh_from_db()
     assert refund.state == RefundState.WAIT_BUYER_RETURN
     system_log(refund, "timeout_agree")
@@ -371,7 +374,7 @@ def test_the_sweep_paying_an_advanced_refund_recovers_the_advance(quota_buyer, m
     buyer = quota_buyer
     refund = shipped_return(buyer, merchant, merchant_user)
     due = bj(2026, 4, 11, 12, 0)
-    result = refund_sweep(now=due)
+    result = refund_sweep(now=due + ONE_SECOND)
     assert (result.paid, result.credits) == (1, 1)
     refund.refresh_from_db()
     assert (refund.state, refund.advance_state) == (RefundState.SUCCESS, AdvanceState.SETTLED)
@@ -458,15 +461,17 @@ def test_repaid_in_time_settles_the_advance(quota_buyer, merchant, merchant_user
 
 def test_not_repaid_by_the_due_date_revokes_the_privilege(quota_buyer, merchant, merchant_user, senior):
     refund = upheld(quota_buyer, merchant, merchant_user, senior)
-    assert refund_sweep(now=REPAY_DUE - timedelta(seconds=1)).revoked == 0
+    for early in (REPAY_DUE - ONE_SECOND, REPAY_DUE):
+        assert refund_sweep(now=early).revoked == 0
     quota_buyer.refresh_from_db()
     assert quota_buyer.instant_refund_revoked_at is None
-    assert refund_sweep(now=REPAY_DUE).revoked == 1
+    assert refund_sweep(now=REPAY_DUE + ONE_SECOND).revoked == 1
     assert refund_sweep(now=REPAY_DUE + timedelta(hours=1)).revoked == 0
     quota_buyer.refresh_from_db()
     refund.refresh_from_db()
-    assert quota_buyer.instant_refund_revoked_at == REPAY_DUE
-    assert refund.privilege_revoked_at == REPAY_DUE
+    # A revocation is dated when the scheduler acts.
+    assert quota_buyer.instant_refund_revoked_at == REPAY_DUE + ONE_SECOND
+    assert refund.privilege_revoked_at == REPAY_DUE + ONE_SECOND
     assert advances(quota_buyer) == 50_000  # still owed: revocation is not repayment
     # A later return gets no advance at all, even well within the quota.
     later = apply_at(bj(2026, 4, 20, 10, 0), buyer=quota_buyer, item=signed_item(quota_buyer, merchant), amount_fen=100)
@@ -492,9 +497,16 @@ def test_revoked_while_a_return_was_pending_means_no_advance_at_the_waybill(
     assert pending.advance_state == AdvanceState.APPLIED
     upheld(quota_buyer, merchant, merchant_user, senior)
     # The same sweep revokes the privilege and agrees the pending return for its silent merchant.
-    result = refund_sweep(now=REPAY_DUE)
+    result = refund_sweep(now=REPAY_DUE + ONE_SECOND)
     assert (result.revoked, result.agreed) == (1, 1)
-    call_at(REPAY_DUE, refund_ship_return, actor=quota_buyer.user, refund_id=pending.pk, carrier="SF", waybill="3")
+    call_at(
+        REPAY_DUE + ONE_SECOND,
+        refund_ship_return,
+        actor=quota_buyer.user,
+        refund_id=pending.pk,
+        carrier="SF",
+        waybill="3",
+    )
     pending.refresh_from_db()
     assert pending.advance_state == AdvanceState.CLOSED
     assert PlatformAdvanceEntry.objects.filter(source_id=pending.pk).count() == 0
@@ -505,19 +517,21 @@ def test_sweep_closing_a_refused_goods_refund_sends_the_repayment_notice(
 ):
     refund = refused_goods(quota_buyer, merchant, merchant_user)
     closes = bj(2026, 4, 10, 12, 0)  # refused + 7 days, the buyer silent
+    swept = closes + ONE_SECOND
     with django_capture_on_commit_callbacks() as callbacks:
-        result = refund_sweep(now=closes)
+        result = refund_sweep(now=swept)
     assert (result.closed, result.notices) == (1, 1)
     # The sweep sends its batch's notices as one task.
     assert events(callbacks) == ["refund.advance_repayment_notice"]
     assert [cb.keywords["case_ids"] for cb in callbacks] == [[refund.pk]]
     refund.refresh_from_db()
     assert (refund.state, refund.closed_at) == (RefundState.CLOSED, closes)
-    assert (refund.repayment_notice_at, refund.repayment_due_at) == (closes, bj(2026, 4, 17, 12, 0))
+    assert (refund.repayment_notice_at, refund.repayment_due_at) == (swept, bj(2026, 4, 17, 12, 0, 1))
     with django_capture_on_commit_callbacks() as callbacks:
-        assert refund_sweep(now=closes).total == 0
+        assert refund_sweep(now=swept).total == 0
     assert callbacks == []
-    assert refund_sweep(now=bj(2026, 4, 17, 12, 0)).revoked == 1
+    assert refund_sweep(now=bj(2026, 4, 17, 12, 0, 1)).revoked == 0
+    assert refund_sweep(now=bj(2026, 4, 17, 12, 0, 2)).revoked == 1
 
 
 def test_buyer_cancelling_after_a_goods_refusal_owes_the_advance(
@@ -531,7 +545,8 @@ def test_buyer_cancelling_after_a_goods_refusal_owes_the_advance(
     refund.refresh_from_db()
     assert (refund.state, refund.advance_state) == (RefundState.CLOSED, AdvanceState.MERCHANT_REFUSED_GOODS)
     assert (refund.repayment_notice_at, refund.repayment_due_at) == (cancelled, bj(2026, 4, 11, 12, 0))
-    assert refund_sweep(now=bj(2026, 4, 11, 12, 0)).revoked == 1
+    assert refund_sweep(now=bj(2026, 4, 11, 12, 0)).revoked == 0
+    assert refund_sweep(now=bj(2026, 4, 11, 12, 0, 1)).revoked == 1
 
 
 def test_modified_after_a_goods_refusal_and_paid_recovers_the_advance(quota_buyer, merchant, merchant_user):
@@ -568,7 +583,8 @@ def test_the_sweep_paying_a_modified_goods_refusal_recovers_the_advance(quota_bu
         waybill="4",
     )
     due = bj(2026, 4, 14, 14, 0)
-    assert refund_sweep(now=due).paid == 1
+    assert refund_sweep(now=due).paid == 0
+    assert refund_sweep(now=due + ONE_SECOND).paid == 1
     refund.refresh_from_db()
     assert (refund.state, refund.advance_state) == (RefundState.SUCCESS, AdvanceState.SETTLED)
     assert (advances(quota_buyer), account(merchant)) == (0, -50_000)

@@ -38,7 +38,8 @@ def test_instant_refund_flow(buyer, merchant, merchant_user):
 def test_sweep_pays_after_silence(buyer, merchant):
     item = signed_item(buyer, merchant)
     refund = apply_at(T0, buyer=buyer, item=item, refund_type="refund_only")
-    r = refund_sweep(now=T0 + timedelta(hours=48))
+    assert refund_sweep(now=T0 + timedelta(hours=48)).total == 0  # the deadline's own second is the merchant's
+    r = refund_sweep(now=T0 + timedelta(hours=48, seconds=1))
     assert r.paid == 1 and r.credits == 1
     refund.refresh_from_db()
     assert refund.state == RefundState.SUCCESS

@@ -1,5 +1,6 @@
-"""Every timeout of RULES.md section 2, applied by refund_sweep at its exact boundary, audited as the system
-user, idempotent, and caught up after downtime with refunds dated at their deadlines."""
+"""Every timeout of RULES.md section 2, applied by refund_sweep at its exact boundary (the first second after the
+deadline's own), audited as the system user, idempotent, and caught up after downtime with refunds dated at their
+deadlines."""
 
 from datetime import timedelta
 
@@ -41,21 +42,24 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("refund_env")]
 AGREED = bj(2026, 4, 1, 11, 0)
 SHIPPED = bj(2026, 4, 1, 12, 0)
 REFUSED = bj(2026, 4, 1, 12, 0)
+ONE_SECOND = timedelta(seconds=1)
 
 
 def at_boundary(refund, due, **expected):
-    """Nothing happens 1 s before `due`; at `due` the sweep applies exactly `expected`; a rerun does nothing."""
+    """Nothing happens 1 s before `due` nor at `due` (its second is still the merchant's or buyer's); 1 s after, the
+    sweep applies exactly `expected`; a rerun does nothing."""
     refund.refresh_from_db()
     state, logs_before = refund.state, StateLog.objects.count()
     assert refund.due_at == due
-    assert refund_sweep(now=due - timedelta(seconds=1)).total == 0
+    for early in (due - timedelta(seconds=1), due):
+        assert refund_sweep(now=early).total == 0
     refund.refresh_from_db()
     assert (refund.state, refund.due_at, StateLog.objects.count()) == (state, due, logs_before)
-    result = refund_sweep(now=due)
+    result = refund_sweep(now=due + ONE_SECOND)
     counts = {k: v for k, v in result.as_dict().items() if v}
     assert counts == expected
     logs_after, entries_after = StateLog.objects.count(), MerchantAccountEntry.objects.count()
-    for later in (due, due + timedelta(hours=1)):
+    for later in (due + ONE_SECOND, due + timedelta(hours=1)):
         assert refund_sweep(now=later).total == 0
     assert (StateLog.objects.count(), MerchantAccountEntry.objects.count()) == (logs_after, entries_after)
     refund.refresh_from_db()
@@ -83,7 +87,7 @@ def test_unshipped_refund_only_is_paid_after_24_hours(buyer, merchant):
     assert (charge.amount, charge.kind, charge.occurred_at) == (-80_000, EntryKind.REFUND, due)
     assert charge.source == refund and charge.created_by.username == "system-scheduler"
     log = system_log(refund, "timeout_pay")
-    assert (log.source_state, log.state, log.timestamp) == ("wait_seller_agree", "success", due)
+    assert (log.source_state, log.state, log.timestamp) == ("wait_seller_agree", "success", due + ONE_SECOND)
 
 
 def test_shipped_refund_only_is_paid_after_48_hours(buyer, merchant):
@@ -103,9 +107,9 @@ def test_return_is_agreed_with_the_default_address_after_2_days(buyer, merchant)
     refund = at_boundary(refund, due, agreed=1)
     assert refund.state == RefundState.WAIT_BUYER_RETURN
     assert refund.return_address == DEFAULT_RETURN_ADDRESS
-    assert refund.agreed_at == due and refund.agreed_on_behalf is False
+    assert refund.agreed_at == due + ONE_SECOND and refund.agreed_on_behalf is False
     # The buyer's 7 days to ship start now; the instant refund waits for the waybill.
-    assert (refund.due_at, refund.due_action) == (bj(2026, 4, 10, 10, 0), DueAction.CLOSE_NOT_SHIPPED)
+    assert (refund.due_at, refund.due_action) == (bj(2026, 4, 10, 10, 0, 1), DueAction.CLOSE_NOT_SHIPPED)
     assert refund.advance_state == AdvanceState.APPLIED
     assert account(merchant) == 0
     log = system_log(refund, "timeout_agree")
@@ -359,8 +363,8 @@ def test_catch_up_after_30_days_of_downtime_dates_everything_at_its_deadline(buy
     assert silent_return.state == RefundState.WAIT_BUYER_RETURN
     assert silent_return.agreed_at == now
     assert silent_return.due_at == bj(2026, 5, 8, 10, 0)
-    assert refund_sweep(now=bj(2026, 5, 8, 9, 59, 59)).total == 0
-    assert refund_sweep(now=bj(2026, 5, 8, 10, 0)).closed == 1
+    assert refund_sweep(now=bj(2026, 5, 8, 10, 0)).total == 0
+    assert refund_sweep(now=bj(2026, 5, 8, 10, 0, 1)).closed == 1
 
 
 def test_sweep_processes_more_rows_than_one_batch(buyer, merchant):
@@ -368,7 +372,7 @@ def test_sweep_processes_more_rows_than_one_batch(buyer, merchant):
         apply_at(T0, buyer=buyer, item=signed_item(buyer, merchant), refund_type="refund_only", amount_fen=1_000 + i)
         for i in range(7)
     ]
-    result = refund_sweep(now=bj(2026, 4, 3, 10, 0), batch_size=3)
+    result = refund_sweep(now=bj(2026, 4, 3, 10, 0, 1), batch_size=3)
     assert (result.paid, result.credits) == (7, 7)
     assert account(merchant) == -(7 * 1_000 + sum(range(7)))
     assert set(RefundRequest.objects.values_list("state", flat=True)) == {RefundState.SUCCESS}
@@ -397,7 +401,7 @@ def test_a_deadline_that_does_not_fit_the_state_is_neither_paid_nor_looped_on(bu
     RefundRequest.objects.filter(pk__in=[r.pk for r in odd]).update(state=RefundState.WAIT_BUYER_RETURN)
     due = bj(2026, 4, 3, 10, 0)
     with caplog.at_level("ERROR", logger="disputes.services.refunds.sweep"):
-        result = refund_sweep(now=due, batch_size=1)
+        result = refund_sweep(now=due + ONE_SECOND, batch_size=1)
     assert (result.paid, result.credits) == (1, 1)
     assert account(merchant) == -1_000
     for refund in odd:

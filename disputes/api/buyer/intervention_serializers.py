@@ -79,7 +79,8 @@ class InterventionRespondSerializer(serializers.Serializer):
 
 
 class InterventionAppealSerializer(serializers.Serializer):
-    """An appeal (申诉) of the judgment: new reasons, and new evidence files if any (multipart/form-data)."""
+    """An appeal (申诉) of the judgment: new reasons, or new evidence files (not already submitted in the case), or
+    both (multipart/form-data)."""
 
     reasons = serializers.CharField(max_length=MAX_TEXT)
     files = _files_field()

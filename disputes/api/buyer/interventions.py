@@ -112,9 +112,13 @@ class InterventionCaseActions(CaseViewSet):
     @extend_schema(
         summary="Appeal the judgment (申诉) with new reasons and evidence",
         description=(
-            "Within the appeal window after the judgment (policy `intervention.appeal_window`, 7 days by default; "
-            "`appeal_window_closed` after); a mediation agreement is final "
-            "(`agreement_final`). A senior reviewer who did not judge the case decides; the review is final."
+            "Within the appeal window after the judgment, its last second included (policy "
+            "`intervention.appeal_window`, 7 days by default; `appeal_window_closed` after); a mediation agreement is "
+            "final (`agreement_final`). The appeal brings something not already on file (422): a file identical to "
+            "one already submitted in the case is refused (`appeal_file_already_submitted`), and without a new file, "
+            "reasons that repeat the judgment's reasons or the caller's own earlier claim or evidence text, ignoring "
+            "case, punctuation and spacing, are refused (`appeal_nothing_new`). A senior reviewer who did not judge "
+            "the case decides; the review is final."
         ),
         request={"multipart/form-data": InterventionAppealSerializer},
         responses={201: InterventionCaseSerializer},

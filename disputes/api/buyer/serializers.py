@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from disputes.api.common import BIGINT_MAX
 from disputes.choices import ServiceKind
-from disputes.models import AnomalyKind, HelpRequest, HelpState, Violation
+from disputes.models import AnomalyKind, HelpRequest, Violation
 from disputes.services.help_requests import MAX_TEXT
 
 
@@ -70,7 +70,7 @@ class BuyerHelpRequestListSerializer(serializers.ModelSerializer):
 
     def get_cancellable(self, obj: HelpRequest) -> bool:
         """Whether the buyer may still cancel (the server clock decides; the field is a hint)."""
-        return obj.state == HelpState.RAISED and timezone.now() < obj.dispatch_at
+        return obj.cancel_window_open(timezone.now())
 
 
 class BuyerHelpRequestDetailSerializer(BuyerHelpRequestListSerializer):

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from disputes.api.common import HelpForceMajeureClaimSerializer
+from disputes.api.common import AwareDateTimeField, HelpForceMajeureClaimSerializer
 from disputes.models import DeadlineKind, ForceMajeureCategory, HelpRequest
 from disputes.services.force_majeure import MAX_FILES
 from disputes.services.help_requests import MAX_TEXT
@@ -81,7 +81,9 @@ class MerchantHelpSolutionSerializer(serializers.Serializer):
     """A solution (解决方案) for the buyer, with an optional appointment for the visit."""
 
     text = serializers.CharField(max_length=MAX_TEXT)
-    appointment_at = serializers.DateTimeField(required=False, allow_null=True)
+    appointment_at = AwareDateTimeField(
+        required=False, allow_null=True, help_text="When the visit is booked, with its UTC offset."
+    )
 
 
 class MerchantHelpResolveSerializer(serializers.Serializer):

@@ -104,8 +104,9 @@ class MerchantHelpRequestViewSet(CaseViewSet):
         tags=TAGS,
         summary="Claim force majeure (不可抗力) against a deadline, with evidence",
         description=(
-            "Must be filed before the deadline it concerns. One bad file refuses the whole claim "
-            "(e.g. code evidence_type_refused, evidence_polyglot, evidence_pdf_active_content); nothing is stored then."
+            "Must be filed by the deadline it concerns, its last second included (`deadline_passed` after). One bad "
+            "file refuses the whole claim (e.g. code evidence_type_refused, evidence_polyglot, "
+            "evidence_pdf_active_content); nothing is stored then."
         ),
         request={"multipart/form-data": MerchantHelpForceMajeureCreateSerializer},
         responses={201: HelpForceMajeureClaimSerializer},

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from disputes.models.evidence import evidence_upload_to
+from disputes.models.evidence import SHA256_HELP, evidence_upload_to
 from disputes.models.interventions.case import Intervention
 from disputes.models.interventions.choices import Outcome, Party, ProposalStatus
 
@@ -25,6 +25,7 @@ class EvidenceItem(models.Model):
     original_name = models.CharField(_("original file name"), max_length=200, blank=True)
     content_type = models.CharField(_("content type"), max_length=80, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False, help_text=SHA256_HELP)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")

@@ -15,6 +15,9 @@ from disputes.services.steps import lock
 MAX_TEXT = 4000
 MAX_FILES = 10
 
+# An upload and what checking it found (content type, size, name, SHA-256).
+Upload = tuple[UploadedFile, CheckedFile]
+
 
 class InterventionNotAllowed(RuleRefused):
     """The claim is outside the rules; the message says which."""
@@ -46,16 +49,10 @@ def check_assignee(case: Intervention, agent: Actor) -> None:
 
 
 def store_evidence(
-    case: Intervention,
-    *,
-    party: str,
-    actor: Actor,
-    text: str,
-    files: list[tuple[UploadedFile, CheckedFile]],
-    for_appeal: bool = False,
+    case: Intervention, *, party: str, actor: Actor, text: str, files: list[Upload], for_appeal: bool = False
 ) -> list[EvidenceItem]:
     """Text and files already checked (checked_uploads). Each row is created with its checked content type, which
-    names the stored file's extension (evidence_upload_to)."""
+    names the stored file's extension (evidence_upload_to), and its SHA-256."""
     items = []
     if text:
         items.append(
@@ -72,6 +69,7 @@ def store_evidence(
                 original_name=info.original_name,
                 content_type=info.content_type,
                 size=info.size,
+                sha256=info.sha256,
                 submitted_by=actor,
                 for_appeal=for_appeal,
             )
@@ -79,8 +77,9 @@ def store_evidence(
     return items
 
 
-def checked_uploads(files: list[UploadedFile] | None) -> list[tuple[UploadedFile, CheckedFile]]:
-    """Each file checked by content once, before the case is locked; one bad file refuses them all."""
+def checked_uploads(files: list[UploadedFile] | None) -> list[Upload]:
+    """Each file checked by content once, before the case is locked, with its SHA-256; one bad file refuses
+    them all."""
     uploads = list(files or [])
     if len(uploads) > MAX_FILES:
         raise ValidationFailed(f"At most {MAX_FILES} files.", code="too_many_files")

@@ -1,6 +1,7 @@
 """Deciding a case: the judgment (判决) the system executes at once, the parties' appeal (申诉) with something new,
 and the senior reviewer's review (复审) that confirms or overturns it."""
 
+import unicodedata
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -9,21 +10,32 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor
+from disputes.deadlines import missed
 from disputes.errors import Forbidden, InvalidTransition, RuleRefused, ValidationFailed
 from disputes.models import (
     Appeal,
     CaseState,
+    EvidenceItem,
     Intervention,
     Judgment,
     MediationProposal,
     Outcome,
     Party,
     ProposalStatus,
+    RefundEvidence,
     ViolationKind,
 )
 from disputes.models.interventions.case import REVIEWER
 from disputes.notifications import notify_after_commit
-from disputes.services.interventions.common import case_text, checked_uploads, lock_case, require_party, store_evidence
+from disputes.services.interventions.common import (
+    InterventionNotAllowed,
+    Upload,
+    case_text,
+    checked_uploads,
+    lock_case,
+    require_party,
+    store_evidence,
+)
 from disputes.services.interventions.execution import judgment_execute, judgment_reverse
 from disputes.services.refunds.platform import refund_reopen_for_review, refundable_for_case
 from disputes.services.steps import require_allowed, require_step
@@ -65,6 +77,59 @@ def appeal_window_closed() -> str:
     """The refusal of a late appeal, stating the window the policy sets."""
     window = policy_table.load("intervention.appeal_window").describe("intervention.appeal_window")
     return f"The appeal window ({window}) has closed."
+
+
+def compared(text: str) -> str:
+    """Text as an appeal's novelty is judged: width-normalised (NFKC), case-folded, punctuation dropped, and each run
+    of white space one space. "The photos show a crack." and "the photos  show a crack" compare equal."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(char for char in folded if not unicodedata.category(char).startswith("P"))
+    return " ".join(kept.split())
+
+
+def files_on_file(case: Intervention) -> set[str]:
+    """The SHA-256 of every file already submitted in the case, by anyone: its evidence, and the files sent with
+    the refund request it is about (application, refusals, express claim)."""
+    hashes = set(EvidenceItem.objects.filter(intervention=case).exclude(sha256="").values_list("sha256", flat=True))
+    if case.refund_id is not None:
+        refund_files = RefundEvidence.objects.filter(refund_id=case.refund_id).exclude(sha256="")
+        hashes.update(refund_files.values_list("sha256", flat=True))
+    return hashes
+
+
+def require_something_new(
+    case: Intervention, *, judgment: Judgment, party: str, reasons: str, uploads: list[Upload]
+) -> None:
+    """An appeal brings something not already on file (RULES.md section 4, appeal): no file identical to one already
+    submitted in the case; and, unless it brings a new file, reasons that neither repeat the judgment's reasons (in
+    whole or in part) nor the party's own earlier claim or evidence text. Raises InterventionNotAllowed."""
+    known = files_on_file(case)
+    for _upload, info in uploads:
+        if info.sha256 in known:
+            raise InterventionNotAllowed(
+                f"{info.original_name}: this file was already submitted in the case; an appeal brings new evidence.",
+                code="appeal_file_already_submitted",
+                details={"file": info.original_name},
+            )
+        known.add(info.sha256)  # the same file twice in one appeal is not new the second time
+    if uploads:
+        return
+    text = compared(reasons)
+    if text in compared(judgment.reasons):
+        raise InterventionNotAllowed(
+            "The appeal repeats the judgment's reasons; give new reasons or attach new evidence.",
+            code="appeal_nothing_new",
+        )
+    earlier = list(
+        EvidenceItem.objects.filter(intervention=case, party=party).exclude(text="").values_list("text", flat=True)
+    )
+    if case.applicant == party:
+        earlier.append(case.claim)
+    if text in {compared(said) for said in earlier}:
+        raise InterventionNotAllowed(
+            "The appeal repeats what you already said in this case; give new reasons or attach new evidence.",
+            code="appeal_nothing_new",
+        )
 
 
 def intervention_judge(
@@ -109,7 +174,9 @@ def intervention_judge(
 
 
 def intervention_appeal(*, actor: Actor, case_id: int, reasons: str, files: list[UploadedFile] | None = None) -> Appeal:
-    """A party appeals within the appeal window after the judgment, with new reasons (and new evidence if any)."""
+    """A party appeals within the appeal window after the judgment (its last second included), with something new:
+    see require_something_new. The case goes to review. Raises InvalidTransition (window closed, agreement) and
+    InterventionNotAllowed (appeal_nothing_new, appeal_file_already_submitted)."""
     why = case_text(reasons, field="reasons")
     uploads = checked_uploads(files)
     with transaction.atomic():
@@ -118,13 +185,12 @@ def intervention_appeal(*, actor: Actor, case_id: int, reasons: str, files: list
         if case.state == CaseState.AGREED:
             raise InvalidTransition("An agreement is not appealed.", code="agreement_final")
         require_step(case, "appeal", message="Only a judgment in its appeal window can be appealed")
-        if case.appeal_due_at is None or timezone.now() >= case.appeal_due_at:
+        if case.appeal_due_at is None or missed(case.appeal_due_at, timezone.now()):
             raise RuleRefused(appeal_window_closed(), code="appeal_window_closed")
         judgment = case.judgments.filter(superseded_by__isnull=True).latest("judged_at", "id")
         if judgment.via_agreement:
             raise InvalidTransition("An agreement is not appealed.", code="agreement_final")
-        if why.strip() == judgment.reasons.strip():
-            raise RuleRefused("An appeal brings new reasons or evidence.", code="appeal_needs_new_reasons")
+        require_something_new(case, judgment=judgment, party=party, reasons=why, uploads=uploads)
         appeal = Appeal.objects.create(
             intervention=case, judgment=judgment, party=party, reasons=why, appealed_by=actor
         )

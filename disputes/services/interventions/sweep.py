@@ -1,5 +1,6 @@
 """The scheduler's pass over intervention cases: close the evidence stage when its window ends, make a judgment
-final when no one appealed in time, resume suspended cases, and flag decision deadlines at risk or missed."""
+final when no one appealed in time, resume suspended cases, and flag decision deadlines at risk or missed. Each
+takes a case once its deadline's last second has passed (disputes.deadlines)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import system_actor
+from disputes.deadlines import missed, missed_q, open_q
 from disputes.models import OPEN_CASE_STATES, CaseState, Intervention
 from disputes.selectors.interventions import decision_due_soon, decision_missed
 
@@ -43,25 +45,25 @@ def intervention_sweep(*, now: datetime | None = None) -> InterventionSweepResul
     result = InterventionSweepResult()
     with transaction.atomic():
         for case in Intervention.objects.filter(
-            id__in=_due_ids(Intervention.objects.filter(state=CaseState.EVIDENCE, evidence_due_at__lte=now))
+            id__in=_due_ids(Intervention.objects.filter(missed_q("evidence_due_at", now), state=CaseState.EVIDENCE))
         ).select_for_update():
-            if case.merchant_answer_due_at is not None and case.merchant_answer_due_at > now:
+            if case.merchant_answer_due_at is not None and not missed(case.merchant_answer_due_at, now):
                 continue
-            if case.evidence_requests.filter(fulfilled_at__isnull=True, due_at__gt=now).exists():
+            if case.evidence_requests.filter(open_q("due_at", now), fulfilled_at__isnull=True).exists():
                 continue
             case.start_mediation(by=actor, description="Evidence window closed: mediation")
             case.save()
             result.to_mediation += 1
     with transaction.atomic():
         for case in Intervention.objects.filter(
-            id__in=_due_ids(Intervention.objects.filter(state=CaseState.JUDGED, appeal_due_at__lte=now))
+            id__in=_due_ids(Intervention.objects.filter(missed_q("appeal_due_at", now), state=CaseState.JUDGED))
         ).select_for_update():
             case.finalize(at=now, by=actor, description="Appeal window closed: judgment final")
             case.save()
             result.finalized += 1
     with transaction.atomic():
         for case in Intervention.objects.filter(
-            id__in=_due_ids(Intervention.objects.filter(state=CaseState.SUSPENDED, resume_due_at__lte=now))
+            id__in=_due_ids(Intervention.objects.filter(missed_q("resume_due_at", now), state=CaseState.SUSPENDED))
         ).select_for_update():
             case.resume(at=now, by=actor, description="Suspension time limit reached: resumed")
             case.save()

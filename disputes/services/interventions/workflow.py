@@ -10,6 +10,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes import sla
 from disputes.actors import Actor
+from disputes.deadlines import in_time, open_q
 from disputes.errors import InvalidTransition, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     WORKING_STATES,
@@ -159,10 +160,13 @@ def intervention_submit_evidence(
         if case.state not in WORKING_STATES:
             raise InvalidTransition("Evidence is accepted while the case is open.", code="evidence_closed")
         now = timezone.now()
-        open_requests = case.evidence_requests.filter(party=party, fulfilled_at__isnull=True, due_at__gt=now)
-        in_window = case.evidence_due_at is not None and now < case.evidence_due_at
+        # Each deadline takes evidence through its last second (disputes.deadlines).
+        open_requests = case.evidence_requests.filter(open_q("due_at", now), party=party, fulfilled_at__isnull=True)
+        in_window = case.evidence_due_at is not None and in_time(now, case.evidence_due_at)
         answering = (
-            party == Party.MERCHANT and case.merchant_answer_due_at is not None and now < case.merchant_answer_due_at
+            party == Party.MERCHANT
+            and case.merchant_answer_due_at is not None
+            and in_time(now, case.merchant_answer_due_at)
         )
         if not (in_window or answering or open_requests.exists()):
             raise RuleRefused("Your evidence deadline has passed.", code="evidence_window_closed")

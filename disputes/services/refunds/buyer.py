@@ -11,6 +11,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.actors import Actor, buyer_of
 from disputes.choices import ServiceKind, SevenDayExclusion
+from disputes.deadlines import missed
 from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
     LIVE_REFUND_STATES,
@@ -40,11 +41,12 @@ from disputes.services.refunds.common import (
     repayment_notice,
     require_buyer,
     reschedule,
-    seven_day_deadline,
+    seven_day_last_day,
     store_files,
 )
 from disputes.services.refunds.money import RefundRow, advance_paid, shipping_cover_paid
 from disputes.services.steps import audit, require_step
+from disputes.sla import to_beijing
 
 
 def refund_apply(
@@ -95,7 +97,7 @@ def refund_apply(
                 "You cancelled a request on this item before; it cannot be reopened.", code="reopen_refused"
             )
         window_end = after_sales_deadline(item, policies)
-        if window_end is not None and now > window_end:
+        if window_end is not None and missed(window_end, now):
             raise RefundNotAllowed("The after-sales window has ended.", code="after_sales_window_passed")
         if refund_type in RETURN_TYPES and order.shipped_at is None:
             raise RefundNotAllowed("Nothing was shipped, so there is nothing to return.", code="not_shipped")
@@ -149,7 +151,7 @@ def _check_seven_day(item: OrderItem, *, refund_type: str, now: datetime, polici
         raise RefundNotAllowed(
             "The no-reason return period starts after the goods are signed for.", code="seven_day_not_signed"
         )
-    if now >= seven_day_deadline(item.order.signed_at, policies):
+    if missed(seven_day_last_day(item.order.signed_at, policies), to_beijing(now).date()):
         raise RefundNotAllowed(
             f"The no-reason return period ({policies.describe('refund.seven_day_window')} after signing) has ended.",
             code="seven_day_window_passed",
@@ -164,7 +166,7 @@ def _check_damage_claim(
     if reason != RefundReason.DAMAGED:
         raise RefundNotAllowed("A damage guarantee claim needs the reason 'damaged'.", code="damage_reason_required")
     signed = item.order.signed_at
-    if signed is None or now > signed + policies.duration("refund.damage_claim_window"):
+    if signed is None or missed(signed + policies.duration("refund.damage_claim_window"), now):
         raise RefundNotAllowed(
             f"Damage claims are accepted within {policies.describe('refund.damage_claim_window')} of signing.",
             code="damage_claim_window_passed",

@@ -1,7 +1,7 @@
 """What every refund service shares: the row lock, who acts (the party itself, or staff for it, by the step's
 declared Who), evidence files, the amount and window rules, and the automatic deadline of each state."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -80,6 +80,7 @@ def store_files(
             original_name=info.original_name,
             content_type=info.content_type,
             size=info.size,
+            sha256=info.sha256,
             uploaded_by=actor,
         )
 
@@ -109,7 +110,8 @@ def check_amount(amount_fen: Any, *, refund_type: str, refundable: int) -> int:
 
 
 def after_sales_deadline(item: OrderItem, policies: PolicySnapshot) -> datetime | None:
-    """Last moment to apply: the window runs from trade success (per-product override up to 180 days)."""
+    """Last moment to apply, itself included (disputes.deadlines): the window runs from trade success (per-product
+    override up to 180 days)."""
     succeeded = item.order.succeeded_at
     if succeeded is None:
         return None
@@ -117,11 +119,10 @@ def after_sales_deadline(item: OrderItem, policies: PolicySnapshot) -> datetime 
     return succeeded + timedelta(days=days)
 
 
-def seven_day_deadline(signed_at: datetime, policies: PolicySnapshot) -> datetime:
-    """The 7 days start the day after signing (Beijing dates): the window ends at the end of day 7."""
-    signed_day = to_beijing(signed_at).date()
-    last_day = signed_day + timedelta(days=policies.int("refund.seven_day_window"))
-    return datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=to_beijing(signed_at).tzinfo)
+def seven_day_last_day(signed_at: datetime, policies: PolicySnapshot) -> date:
+    """The last Beijing date of the 7-day no-reason return: the 7 days start the day after signing, and the whole of
+    day 7 is in time (disputes.deadlines.in_time on dates)."""
+    return to_beijing(signed_at).date() + timedelta(days=policies.int("refund.seven_day_window"))
 
 
 def next_deadline(refund: RefundRequest, policies: PolicySnapshot) -> tuple[datetime | None, str]:

@@ -9,6 +9,7 @@ from django_fsm import can_proceed
 from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.choices import EXPRESS_PROTECTION_RATINGS
+from disputes.deadlines import missed
 from disputes.errors import InvalidTransition, ValidationFailed
 from disputes.models import EXPRESS_REASONS, MONEY_TYPES, AdvanceState, DueAction, ExpressClaim, RefundState
 from disputes.notifications import notify_after_commit
@@ -51,7 +52,7 @@ def refund_express_claim(
             )
         policies = policy_table.load("refund.")
         window_end = after_sales_deadline(refund.order_item, policies)
-        if window_end is not None and timezone.now() > window_end:
+        if window_end is not None and missed(window_end, timezone.now()):
             raise RefundNotAllowed("The after-sales window has ended.", code="after_sales_window_passed")
         try:
             with transaction.atomic():

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
+from disputes.deadlines import missed_q
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
 from disputes.models.steps import declared, sources_of, steps_by, target_of
 from disputes.notifications import notify_many_after_commit
@@ -212,7 +213,7 @@ def _sweep_due(
     while True:
         with transaction.atomic():
             due = RefundRequest.objects.select_for_update(skip_locked=True).filter(
-                due_at__isnull=False, due_at__lte=now
+                missed_q("due_at", now), due_at__isnull=False
             )
             if unfit:
                 due = due.exclude(id__in=in_ids(unfit))
@@ -239,7 +240,7 @@ def refund_apply_timeout(*, refund_id: int, now: datetime, actor: Actor, policie
     proves the two agree on every state."""
     done = RefundSweepResult()
     with transaction.atomic():
-        refund = RefundRequest.objects.select_for_update().filter(pk=refund_id, due_at__lte=now).first()
+        refund = RefundRequest.objects.select_for_update().filter(missed_q("due_at", now), pk=refund_id).first()
         timeout = TIMEOUTS.get(refund.due_action) if refund is not None else None
         if refund is None or refund.due_at is None or timeout is None or refund.state not in timeout.sources:
             return done
@@ -275,11 +276,11 @@ def _sweep_repayments(*, now: datetime, batch_size: int, result: RefundSweepResu
             rows: list[tuple[int, int]] = list(
                 RefundRequest.objects.select_for_update(skip_locked=True)
                 .filter(
+                    missed_q("repayment_due_at", now),
                     advance_state=AdvanceState.MERCHANT_REFUSED_GOODS,
                     repaid_at__isnull=True,
                     privilege_revoked_at__isnull=True,
                     repayment_due_at__isnull=False,
-                    repayment_due_at__lte=now,
                 )
                 .order_by()
                 .values_list("id", "buyer_id")[:batch_size]
