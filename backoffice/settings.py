@@ -143,6 +143,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# In production the application connects as a PostgreSQL role that owns nothing, and migrations run as the
+# owner of the tables. Set DATABASE_APP_ROLE when migrating (as the owner) and `migrate` grants that role its
+# privileges on every table, the ledgers append-only (disputes.sql.roles). See the README.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server, worker and beat share the file: wait for locks instead of failing, and
     # take the write lock at BEGIN so that a read-then-write transaction cannot deadlock.

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.management.base import OutputWrapper
+from django.core.management.base import CommandError, OutputWrapper
 from django.db import DatabaseError, connection, models, transaction
 from django_fsm_log.models import StateLog
 from rest_framework.authtoken.models import Token
 
 from disputes.models import LEDGER_MODELS, Buyer, Merchant, Order, OrderItem, Product, ServiceCommitment
+from disputes.sql.roles import role_privileges
 
 
 def _table(model: type[models.Model]) -> str:
@@ -34,7 +35,8 @@ def settle(tables: Iterable[type[models.Model]], *, stdout: OutputWrapper, check
             cursor.execute(f"{command} {_table(model)}")
         if checkpoint:
             try:
-                cursor.execute("CHECKPOINT")
+                with transaction.atomic():  # a savepoint: the refusal must not abort a caller's transaction
+                    cursor.execute("CHECKPOINT")
             except DatabaseError:
                 stdout.write("note: CHECKPOINT needs a superuser; the sweep shares I/O with the load")
 
@@ -80,6 +82,11 @@ def delete_benchmark_data(
     items = f"SELECT id FROM {_table(OrderItem)} WHERE order_id IN ({orders})"
     m, u = marks.m, marks.u
     postgres = connection.vendor == "postgresql"
+    if postgres and role_privileges(connection)["owned_tables"] == []:
+        raise CommandError(
+            "A benchmark removes its ledger rows by lifting the append-only triggers, which only the owner of the "
+            "tables can do: run benchmarks with the owner's DATABASE_URL (the application's role cannot)."
+        )
     with transaction.atomic(), connection.cursor() as cursor:
         if postgres:
             # Foreign keys are deferred; checked at each statement instead, no trigger event is
