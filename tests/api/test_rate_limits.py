@@ -79,3 +79,14 @@ def test_the_admin_locks_an_account_out_after_five_wrong_passwords(client, super
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_a_thousand_calls_in_a_minute_on_one_token_meet_the_default_limit(merchant_user, clock):
+    # The hostile client: 1,000 calls within a minute on one token, at the default rates (600 a minute
+    # per token, 1,200 per address): the first 600 are answered, the rest are 429 with Retry-After.
+    api = token_client(merchant_user)
+    answers = [api.get(LIST, {"limit": 1}) for _ in range(1000)]
+    assert [r.status_code for r in answers].count(200) == 600
+    refused = [r for r in answers if r.status_code == 429]
+    assert len(refused) == 400
+    assert all(r.json()["code"] == "throttled" and int(r["Retry-After"]) > 0 for r in refused)
