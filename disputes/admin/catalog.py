@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from disputes.admin.helpers import money_column
 from disputes.models import Product, SupportedCity
 
 
@@ -14,7 +15,14 @@ class SupportedCityAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("title", "merchant", "category_path", "price_fen", "seven_day_return", "is_virtual")
+    list_display = (
+        "title",
+        "merchant",
+        "category_path",
+        money_column(Product, "price_fen"),
+        "seven_day_return",
+        "is_virtual",
+    )
     list_filter = ("seven_day_return", "seven_day_exclusion", "is_virtual")
     search_fields = ("title", "category_path", "merchant__shop_name")
     list_select_related = ("merchant",)

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminSplitDateTime
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, DateTimeField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,12 +23,14 @@ from disputes.admin.helpers import (
     ReadOnlyAdminMixin,
     ReadOnlyInlineMixin,
     ReasonForm,
+    admin_change_url,
     badge,
     format_duration,
 )
 from disputes.admin.history import BuyerPointsSourceInline, MerchantAccountSourceInline, StateLogInline
 from disputes.deadlines import missed
 from disputes.models import ClaimStatus, DeadlineKind, ForceMajeureClaim, HelpRequest, HelpState, Violation
+from disputes.models.help_requests import CLOSABLE_STATES, RUNNING_DEADLINE
 from disputes.selectors.help_requests import at_risk_q, at_risk_window, next_deadline
 from disputes.services.help_requests import (
     help_request_close,
@@ -37,6 +39,25 @@ from disputes.services.help_requests import (
     help_request_record_followup,
     help_request_rule_objection,
 )
+
+# The queue's default order (HelpRequestAdmin.get_ordering): open and breached, then the deadline that runs.
+URGENCY = {
+    "open_breach": Case(
+        When(
+            Q(state__in=CLOSABLE_STATES)
+            & (Q(solution_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False)),
+            then=Value(1),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    ),
+    "running_due": Case(
+        When(RUNNING_DEADLINE[DeadlineKind.SOLUTION], then=F("solution_due_at")),
+        When(RUNNING_DEADLINE[DeadlineKind.RESOLUTION], then=F("resolution_due_at")),
+        default=None,
+        output_field=DateTimeField(),
+    ),
+}
 
 # Badges: pure functions of the stored deadlines, so a list page needs no per-row query.
 
@@ -162,7 +183,7 @@ class _Clock:
 class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     """The daily queue. Every field is read-only; work happens through the buttons, which call services."""
 
-    base_list_display = ("number", "state", "service_kind", "merchant", "order_no", "buyer_phone", "raised_at")
+    base_list_display = ("number", "state", "service_kind", "merchant", "order_no", "buyer_phone", "raised")
     list_display = base_list_display
     list_filter = (QueueFilter, "state", "service_kind", ("merchant", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=order_item__order__order_no", "=buyer__phone", "buyer__nickname", "merchant__shop_name")
@@ -176,15 +197,26 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         BuyerPointsSourceInline,
         MerchantAccountSourceInline,
     )
-    readonly_fields = ("number", "deadline_status", "breaches", "order_no", "buyer_phone")
+    readonly_fields = (
+        "number",
+        "deadline_status",
+        "breaches",
+        "order_no",
+        "buyer_phone",
+        "merchant_phone",
+        "provider_phone",
+        "force_majeure",
+    )
     fieldsets = (
         (
             _("Case"),
             {
                 "fields": (
                     ("number", "state"),
+                    "force_majeure",
                     ("buyer", "buyer_phone"),
-                    ("merchant", "provider"),
+                    ("merchant", "merchant_phone"),
+                    ("provider", "provider_phone"),
                     ("order_no", "order_item"),
                     ("service_kind", "anomaly_kind"),
                     "description",
@@ -260,7 +292,8 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         ),
         Button(
             name="close",
-            label=_("Close"),
+            # Not plain "Close": the page's own button below closes the page (关闭), this one closes the request.
+            label=_("Close request"),
             description=_("Close a request that needs no more work, e.g. the buyer withdrew by phone."),
             steps=("close",),
             form=ReasonForm,
@@ -281,12 +314,20 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HelpRequest]:
-        # The case page shows the order item (its __str__ reads order and product) and every party.
-        return (
-            super()
-            .get_queryset(request)
+        # The case page shows the order item (its __str__ reads order and product) and every party; the queue
+        # sorts by urgency (URGENCY).
+        # (ModelAdmin.get_queryset orders before anything can annotate, so the ordering is applied here.)
+        queryset = (
+            self.model._default_manager.get_queryset()
             .select_related("merchant", "buyer", "provider", "order_item__order", "order_item__product")
+            .annotate(**URGENCY)
         )
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # Most urgent first: an open request already breached, then the running deadline soonest (overdue ones
+        # first), then the rest newest first. A column header click still sorts by that column.
+        return ["-open_breach", F("running_due").asc(nulls_last=True), "-raised_at"]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         # Staff read case numbers aloud as "HR-123".
@@ -326,6 +367,14 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     def number(self, obj: HelpRequest) -> str:
         return obj.number
 
+    @admin.display(description=_("raised at"), ordering="raised_at")
+    def raised(self, obj: HelpRequest) -> str:
+        # Month, day and time in a queue column (the year is the date filter's); the full time on hover.
+        local = timezone.localtime(obj.raised_at)
+        return format_html(
+            '<span title="{}">{}</span>', local.strftime("%Y-%m-%d %H:%M:%S"), local.strftime("%m-%d %H:%M")
+        )
+
     @admin.display(description=_("order number"), ordering="order_item__order__order_no")
     def order_no(self, obj: HelpRequest) -> str:
         return obj.order_item.order.order_no
@@ -333,6 +382,40 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     @admin.display(description=_("buyer phone"))
     def buyer_phone(self, obj: HelpRequest) -> str:
         return obj.buyer.phone
+
+    # Staff recording a solution "by phone" call the merchant or the provider: their numbers are on the page.
+    @admin.display(description=_("merchant phone"))
+    def merchant_phone(self, obj: HelpRequest) -> str:
+        return obj.merchant.contact_phone or "-"
+
+    @admin.display(description=_("provider phone"))
+    def provider_phone(self, obj: HelpRequest) -> str:
+        if obj.provider is None:
+            return "-"
+        return obj.provider.contact_phone or "-"
+
+    @admin.display(description=_("force-majeure claims"))
+    def force_majeure(self, obj: HelpRequest) -> str:
+        """At the top of the page, so a pending claim is not found at the bottom: each claim with a link to decide
+        it."""
+        claims = list(obj.force_majeure_claims.order_by("claimed_at"))
+        if not claims:
+            return "-"
+        return format_html_join(
+            " ",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    admin_change_url(ForceMajeureClaim, claim.pk),
+                    badge(
+                        "amber" if claim.status == ClaimStatus.PENDING else "grey",
+                        f"{claim.get_deadline_display()} · {claim.get_category_display()} · "
+                        f"{claim.get_status_display()}",
+                    ),
+                )
+                for claim in claims
+            ),
+        )
 
     @admin.display(description=_("next deadline"))
     def deadline_status(self, obj: HelpRequest) -> str:

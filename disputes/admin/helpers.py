@@ -12,6 +12,7 @@ from django.db import models
 from django.http import FileResponse, Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -63,6 +64,54 @@ def format_fen(fen: int) -> str:
     return f"{sign}{yuan:,}.{cents:02d} 元"
 
 
+def yuan_column(field: str) -> Any:
+    """A list column or read-only field showing the model field `field` (integer fen) as 元 with two decimals,
+    under the field's own label and sorted by it: staff never read raw fen."""
+
+    def show(obj: Any) -> str:
+        value = getattr(obj, field)
+        return "-" if value is None else format_fen(value)
+
+    show.__name__ = f"{field}_yuan"
+    return show
+
+
+def _label_of(model: type[models.Model], field: str) -> Any:
+    found = model._meta.get_field(field)
+    return found.verbose_name if isinstance(found, models.Field) else field
+
+
+def flag_column(model: type[models.Model], field: str) -> Any:
+    """A yes/no field in words: the admin's boolean icons put a red cross on a plain "no" (not an express case),
+    which staff read as an error. On a ModelAdmin class, assign it as a staticmethod."""
+
+    def show(obj: Any) -> str:
+        return gettext("yes") if getattr(obj, field) else gettext("no")
+
+    show.__name__ = f"{field}_flag"
+    return admin.display(description=_label_of(model, field), ordering=field)(show)
+
+
+# A money field's label as staff read it in 元: the model's verbose name without its "(fen)".
+MONEY_LABELS = {
+    "amount paid": _("amount paid"),
+    "instant-refund quota": _("instant-refund quota"),
+    "item price at raise": _("item price at raise"),
+    "list price": _("list price"),
+    "refund": _("refund"),
+    "refund amount": _("refund amount"),
+}
+
+
+def money_column(model: type[models.Model], field: str) -> Any:
+    """yuan_column with the field's label (its unit dropped: the value says 元) and sorting, for list_display and
+    readonly_fields."""
+    with translation.override("en"):
+        english = str(_label_of(model, field)).removesuffix(" (fen)")
+    label = MONEY_LABELS.get(english, _label_of(model, field))
+    return admin.display(description=label, ordering=field)(yuan_column(field))
+
+
 # Badge colours: amber when a deadline is near, red once it passed, grey otherwise.
 BADGE_STYLE = {
     "amber": "background:#f5a623;color:#1a1a1a",
@@ -98,6 +147,23 @@ def admin_changelist_url(model: type[models.Model], **filters: Any) -> str:
 # Read-only admins and inlines -------------------------------------------------------------------------------
 
 
+def fen_fields(model: type[models.Model]) -> set[str]:
+    """The model's money fields: integer fen, named `*_fen`."""
+    return {f.name for f in model._meta.concrete_fields if f.name.endswith("_fen")}
+
+
+def _as_yuan(model: type[models.Model], names: Any) -> Any:
+    """`names` (a list, or a fieldset's nested tuples) with each money field replaced by its 元 display."""
+    money = fen_fields(model)
+    out: list[Any] = []
+    for name in names:
+        if isinstance(name, (list, tuple)):
+            out.append(tuple(_as_yuan(model, name)))
+        else:
+            out.append(f"{name}_yuan" if isinstance(name, str) and name in money else name)
+    return tuple(out)
+
+
 def all_field_names(model: type[models.Model]) -> list[str]:
     """Every concrete and many-to-many field of a model, for pages where nothing is editable."""
     opts = model._meta
@@ -123,9 +189,30 @@ class ReadOnlyAdminMixin(_ModelAdminBase):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every money field (integer fen) reads as 元 on the page: field `x_fen` shows as `x_fen_yuan`.
+        for name in fen_fields(self.model):
+            setattr(self, f"{name}_yuan", money_column(self.model, name))
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         declared = list(super().get_readonly_fields(request, obj))
-        return declared + [name for name in all_field_names(self.model) if name not in declared]
+        names = declared + [name for name in all_field_names(self.model) if name not in declared]
+        return [f"{name}_yuan" if name in fen_fields(self.model) else name for name in names]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if self.fields:
+            return _as_yuan(self.model, self.fields)
+        return self.get_readonly_fields(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [
+            (name, {**opts, "fields": _as_yuan(self.model, opts["fields"])})
+            for name, opts in super().get_fieldsets(request, obj)
+        ]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return _as_yuan(self.model, super().get_list_display(request))
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

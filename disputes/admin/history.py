@@ -9,6 +9,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMFieldMixin
 from django_fsm_log.models import StateLog
@@ -43,13 +44,30 @@ class StateLogInline(ReadOnlyInlineMixin, GenericTabularInline):
     model = StateLog
     ct_field = "content_type"
     ct_fk_field = "object_id"
-    fields = ("timestamp", "transition", "source_state_label", "state_label", "by", "description")
+    fields = ("when", "step", "source_state_label", "state_label", "by_whom", "why")
     readonly_fields = fields
     verbose_name = _("transition")
     verbose_name_plural = _("transition history")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StateLog]:
         return super().get_queryset(request).select_related("by").order_by("timestamp", "id")
+
+    # django-fsm-log's columns carry no verbose names; these say them in the admin's language.
+    @admin.display(description=_("time"))
+    def when(self, obj: StateLog) -> str:
+        return timezone.localtime(obj.timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description=_("step"))
+    def step(self, obj: StateLog) -> str:
+        return obj.transition
+
+    @admin.display(description=_("by"))
+    def by_whom(self, obj: StateLog) -> Any:
+        return obj.by or "-"
+
+    @admin.display(description=_("note"))
+    def why(self, obj: StateLog) -> str:
+        return obj.description or "-"
 
     @admin.display(description=_("from"))
     def source_state_label(self, obj: StateLog) -> str:

@@ -19,6 +19,8 @@ from disputes.admin.helpers import (
     ReadOnlyAdminMixin,
     admin_change_url,
     admin_changelist_url,
+    flag_column,
+    format_fen,
     render_action_form,
     staff_user,
 )
@@ -44,7 +46,7 @@ from disputes.admin.intervention_records import (
     judgment_ledger_table,
 )
 from disputes.errors import DomainError
-from disputes.models import Intervention, RefundRequest
+from disputes.models import Intervention, RefundRequest, Tier
 from disputes.models.interventions.case import WORK
 from disputes.services.interventions.opening import intervention_open
 
@@ -65,7 +67,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         "number",
         "state",
         "tier",
-        "express",
+        "express_flag",
         "ground",
         "channel",
         "merchant",
@@ -98,6 +100,9 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         CaseViolationInline,
     )
     readonly_fields = (
+        "express_flag",
+        "queue_priority",
+        "disputed_amount",
         "number",
         "order_no",
         "buyer_phone",
@@ -111,7 +116,8 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             _("Case"),
             {
                 "fields": (
-                    ("number", "state", "tier", "express", "priority"),
+                    ("number", "state", "tier", "express_flag", "queue_priority"),
+                    "disputed_amount",
                     ("buyer", "buyer_phone"),
                     ("merchant", "order_no", "order_item"),
                     "refund_link",
@@ -190,6 +196,26 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: Intervention) -> str:
         return obj.number
+
+    express_flag = staticmethod(flag_column(Intervention, "express"))
+
+    @admin.display(description=_("queue priority"), ordering="priority")
+    def queue_priority(self, obj: Intervention) -> str:
+        if obj.express:
+            return gettext("first: an express case")
+        if obj.tier == Tier.SENIOR:
+            return gettext("second: the senior (小二) tier")
+        return gettext("normal")
+
+    @admin.display(description=_("amount in dispute"))
+    def disputed_amount(self, obj: Intervention) -> str:
+        refund = obj.refund
+        if refund is not None and refund.amount_fen:
+            return gettext("%(amount)s (the refund asked for; %(paid)s paid for the item)") % {
+                "amount": format_fen(refund.amount_fen),
+                "paid": format_fen(obj.order_item.amount_paid_fen),
+            }
+        return gettext("%(paid)s paid for the item") % {"paid": format_fen(obj.order_item.amount_paid_fen)}
 
     @admin.display(description=_("order number"), ordering="order_item__order__order_no")
     def order_no(self, obj: Intervention) -> str:

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from disputes.admin.helpers import money_column
 from disputes.models import Order, OrderItem, ServiceCommitment
 
 
@@ -37,7 +38,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(OrderItem)
 class OrderItemAdmin(admin.ModelAdmin):
-    list_display = ("id", "order", "product", "quantity", "amount_paid_fen", "services")
+    list_display = ("id", "order", "product", "quantity", money_column(OrderItem, "amount_paid_fen"), "services")
     list_filter = ("commitments__kind",)
     search_fields = ("=order__order_no", "=order__buyer__phone", "product__title")
     list_select_related = ("order", "product")

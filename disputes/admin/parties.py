@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from disputes.admin.helpers import admin_changelist_url, format_fen
+from disputes.admin.helpers import admin_changelist_url, format_fen, money_column
 from disputes.models import (
     Buyer,
     BuyerPointsEntry,
@@ -78,7 +78,7 @@ class BuyerAdmin(admin.ModelAdmin):
         "nickname",
         "phone",
         "credit_rating",
-        "instant_refund_quota_fen",
+        money_column(Buyer, "instant_refund_quota_fen"),
         "instant_refund_revoked_at",
         "user",
     )

@@ -21,6 +21,7 @@ from disputes.admin.helpers import (
     ReasonForm,
     admin_change_url,
     evidence_file_html,
+    flag_column,
     format_fen,
 )
 from disputes.admin.history import (
@@ -154,7 +155,22 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         MerchantAccountSourceInline,
         PlatformAdvanceSourceInline,
     )
-    readonly_fields = ("number", "order_no", "buyer_phone", "amount", "due_status", "flags")
+    readonly_fields = (
+        "number",
+        "order_no",
+        "buyer_phone",
+        "amount",
+        "due_status",
+        "flags",
+        "order_shipped_flag",
+        "damage_guarantee_flag",
+        "shipping_cover_flag",
+        "express_flag",
+    )
+    order_shipped_flag = staticmethod(flag_column(RefundRequest, "order_shipped"))
+    damage_guarantee_flag = staticmethod(flag_column(RefundRequest, "damage_guarantee"))
+    shipping_cover_flag = staticmethod(flag_column(RefundRequest, "shipping_cover"))
+    express_flag = staticmethod(flag_column(RefundRequest, "express"))
     fieldsets = (
         (
             _("Request"),
@@ -165,7 +181,7 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
                     ("merchant", "order_no", "order_item"),
                     ("refund_type", "reason", "amount"),
                     "description",
-                    ("order_shipped", "damage_guarantee", "shipping_cover", "express"),
+                    ("order_shipped_flag", "damage_guarantee_flag", "shipping_cover_flag", "express_flag"),
                     ("created_at", "modified_at"),
                 )
             },

@@ -338,3 +338,50 @@ def test_the_claim_inline_links_its_evidence_for_download(client, queue, agent):
     client.force_login(agent)
     html = client.get(reverse("admin:disputes_helprequest_change", args=[claimed.pk])).content.decode()
     assert f'href="/admin/disputes/forcemajeureevidence/{evidence.pk}/download/"' in html
+
+
+# --- the first hour of a new agent: urgency first, everything to act on the one page ----------------------------
+
+
+def test_the_queue_lists_the_most_urgent_first(client, queue, agent):
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(agent)
+        response = client.get(CHANGELIST)
+        order = [obj.pk for obj in response.context["cl"].result_list]
+        ids = {name: request.pk for name, request in queue.items()}
+        # Open and breached first: the one whose 48-hour clock still runs, then the one past both deadlines;
+        # then the running deadlines soonest first (both 1-hour deadlines at 11:00, then the 48-hour one);
+        # last the request under review, which no clock drives.
+        assert order[:2] == [ids["breached"], ids["followup"]]
+        assert set(order[2:4]) == {ids["awaiting"], ids["claimed"]}
+        assert order[4:] == [ids["answered"], ids["objected"]]
+        # A column header still sorts by that column.
+        column = list(response.context["cl"].list_display).index("number")
+        by_number = client.get(CHANGELIST, {"o": str(column)}).context["cl"].result_list
+        assert [obj.pk for obj in by_number] == sorted(ids.values())
+
+
+def test_the_case_page_has_what_a_phone_solution_needs_at_the_top(client, queue, superuser, merchant):
+    merchant.contact_phone = "0571-8821-3366"
+    merchant.save()
+    client.force_login(superuser)
+    claimed = queue["claimed"]
+    html = client.get(f"{CHANGELIST}{claimed.pk}/change/").content.decode()
+    assert "0571-8821-3366" in html
+    # The pending force-majeure claim links to where it is decided, in the first section of the page.
+    claim = claimed.force_majeure_claims.get()
+    link = reverse("admin:disputes_forcemajeureclaim_change", args=[claim.pk])
+    assert html.index(link) < html.index("Clocks</h2>")
+    # Money reads as 元, never raw fen; the button that closes the request is not the page's own 关闭.
+    assert f"{claimed.item_price_fen // 100:,}.{claimed.item_price_fen % 100:02d} 元" in html
+    assert "Close request" in html
+
+
+def test_history_headers_and_flags_speak_the_admins_language(client, queue, agent, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(agent)
+    html = client.get(f"{CHANGELIST}{queue['answered'].pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for english in (">timestamp<", ">transition<", ">description<", ">TIMESTAMP<"):
+        assert english not in html
+    for chinese in ("时间", "操作人", "商家电话"):
+        assert chinese in html

@@ -777,3 +777,18 @@ def test_every_button_form_opens(client, superuser, new_case):
         response = client.get(action_url("intervention", new_case.pk, name))
         assert response.status_code == 200, name
         assert response.context["form"] is not None
+
+
+def test_the_case_page_says_priority_express_and_the_amount_in_dispute_in_words(client, queue, senior):
+    client.force_login(senior)
+    express = queue["express"]
+    html = client.get(f"/admin/disputes/intervention/{express.pk}/change/").content.decode()
+    assert "first: an express case" in html
+    refund = express.refund
+    asked = f"{refund.amount_fen // 100:,}.{refund.amount_fen % 100:02d} 元"
+    assert f"{asked} (the refund asked for;" in html
+    senior_page = client.get(f"/admin/disputes/intervention/{queue['senior'].pk}/change/").content.decode()
+    assert "second: the senior (小二) tier" in senior_page
+    assert "paid for the item" in senior_page
+    # A case that is not express says so in a word, not with the admin's red "no" icon.
+    assert "icon-no.svg" not in senior_page

@@ -160,3 +160,23 @@ def test_site_header_and_titles_are_set(client, superuser):
     assert response.context["site_header"] == "After-sales back office"
     assert response.context["site_title"] == "After-sales back office"
     assert response.context["title"] == "Cases, ledgers and policies"
+
+
+def test_staff_read_money_in_yuan_on_every_list_and_read_only_page(client, world, superuser):
+    """Every money field (integer fen) reads as 元 with two decimals; only a form that edits one says fen."""
+    client.force_login(superuser)
+    fen_models = [
+        (model, model_admin)
+        for model, model_admin in disputes_admins()
+        if any(field.name.endswith("_fen") for field in model._meta.concrete_fields)
+    ]
+    assert len(fen_models) >= 6
+    for model, model_admin in fen_models:
+        name = f"admin:disputes_{model._meta.model_name}"
+        listing = client.get(reverse(f"{name}_changelist")).content.decode()
+        assert "(fen)" not in listing, model
+        obj = model._default_manager.order_by("pk").first()
+        page = client.get(reverse(f"{name}_change", args=[obj.pk]))
+        if not model_admin.has_change_permission(page.wsgi_request, obj):
+            html = page.content.decode()
+            assert "(fen)" not in html and " 元" in html, model
