@@ -186,7 +186,9 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         def evidence_column(obj: Intervention) -> str:
             return evidence_badge(obj, now=clock.now, window=clock.window)
 
-        columns = (*self.base_list_display, decision_column, evidence_column)
+        # The clocks right after the stage: at 1440 px the last columns are the ones that may need a scroll.
+        number, stage, *rest = self.base_list_display
+        columns = (number, stage, decision_column, evidence_column, *rest)
         request._intervention_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 

@@ -384,7 +384,10 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         def flags_column(obj: RefundRequest) -> str:
             return flag_badges(obj, now=clock.now, express_pending=obj.express_pending)  # type: ignore[attr-defined]  # get_queryset annotates it
 
-        columns = (*self.base_list_display, due_column, flags_column)
+        # The next automatic action and the flags right after the state: at 1440 px the last columns are the ones
+        # that may need a scroll.
+        number, state, *rest = self.base_list_display
+        columns = (number, state, due_column, flags_column, *rest)
         request._refund_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
 
