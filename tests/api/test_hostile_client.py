@@ -204,7 +204,7 @@ def test_a_body_type_the_api_does_not_take_is_a_415(barrage):
     )
 
 
-@pytest.mark.parametrize("pk", [HUGE, 10**30, 0, "-1", "abc", "1e3", "１", "1%0A2", "%F0%9F%98%80"])
+@pytest.mark.parametrize("pk", [HUGE, 10**30, 0, "-1", "abc", "1e3", "0.5", "１", "1%0A2", "%F0%9F%98%80"])
 def test_impossible_ids_are_404_on_every_operation(buyer, seeded_cases, pk):
     before = _counts()
     for side, _kind, method, name, detail in OPERATIONS:
