@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -268,8 +269,9 @@ CACHES = {
 }
 
 # Celery: CELERY_BROKER_URL picks Redis in CI and production. The embedded default is
-# kombu's filesystem transport, which needs no server (folders under var/celery).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# kombu's filesystem transport, which needs no server (folders under var/celery). It has no
+# host, but kombu warns on every connection when the URL names none.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -291,14 +293,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-LOGGING = {
+# Every log line carries its time (in Beijing time: Django sets the processes' time zone to TIME_ZONE), except
+# under honcho (`make demo` sets LOG_TIMES=0), which starts each line with the time and the process already.
+LOG_TIMES = env_bool("LOG_TIMES", True)
+if not LOG_TIMES:
+    CELERY_WORKER_LOG_FORMAT = "%(levelname)s %(message)s"
+    CELERY_WORKER_TASK_LOG_FORMAT = "%(levelname)s %(task_name)s %(message)s"
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {"plain": {"format": ("%(asctime)s " if LOG_TIMES else "") + "%(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+if not LOG_TIMES:
+    # The development server's request lines carry their own "[02/Dec/2026 08:09:07]" (Django's default format).
+    LOGGING["formatters"]["request"] = {"format": "%(message)s"}
+    LOGGING["handlers"]["request"] = {"class": "logging.StreamHandler", "formatter": "request"}
+    LOGGING["loggers"]["django.server"] = {"handlers": ["request"], "level": "INFO", "propagate": False}
 
 # Idempotency keys on API writes (disputes.api.idempotency): how long an answer is kept for replay, and how long
 # a retry waits for the answer of a request still in flight before it is told so (409).

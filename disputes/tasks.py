@@ -15,12 +15,17 @@ from disputes.services.refunds.sweep import refund_sweep as run_refund_sweep
 logger = logging.getLogger(__name__)
 
 
+def _done(result: dict[str, int]) -> str:
+    """What a sweep did, in words: "paid 1, credits 1" (only the counts that are not zero)."""
+    return ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in result.items() if count)
+
+
 @shared_task(name="disputes.help_sweep", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def help_sweep() -> dict[str, int]:
     """Apply every due one-click help deadline (scheduled every minute by celery beat)."""
     result = run_help_sweep()
     if result.total:
-        logger.info("help sweep: %s", result.as_dict())
+        logger.info("help sweep: %s", _done(result.as_dict()))
     return result.as_dict()
 
 
@@ -31,7 +36,7 @@ def refund_sweep() -> dict[str, int]:
     """Apply every due refund timeout (scheduled every minute by celery beat)."""
     result = run_refund_sweep()
     if result.total:
-        logger.info("refund sweep: %s", result.as_dict())
+        logger.info("refund sweep: %s", _done(result.as_dict()))
     return result.as_dict()
 
 
@@ -42,14 +47,18 @@ def intervention_sweep() -> dict[str, int]:
     """Move intervention cases on when their windows close (scheduled by celery beat)."""
     result = run_intervention_sweep()
     if result.total:
-        logger.info("intervention sweep: %s", result.as_dict())
+        logger.info("intervention sweep: %s", _done(result.as_dict()))
     return result.as_dict()
 
 
 @shared_task(name="disputes.help_dispatch_one", acks_late=True, ignore_result=True)
-def help_dispatch_one(request_id: int) -> bool:
+def help_dispatch_one(request_id: int) -> None:
     """Dispatch one request right after its cancel window; the minute sweep covers a lost task."""
-    return help_request_dispatch(request_id=request_id, actor=system_actor())
+    if help_request_dispatch(request_id=request_id, actor=system_actor()):
+        logger.info("HR-%s dispatched: its cancel window ended", request_id)
+    else:
+        # Cancelled within its window, or the sweep got there first: the expected end of the race, not a failure.
+        logger.debug("HR-%s: nothing to dispatch (cancelled, or already dispatched)", request_id)
 
 
 @shared_task(name="disputes.send_notification", ignore_result=True)

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from disputes.jobs import nothing_sent
 from disputes.notifications import notify_after_commit, notify_many_after_commit
 from disputes.tasks import send_notifications
 
@@ -32,3 +33,11 @@ def test_send_notifications_delivers_each_case(caplog):
         "notify refund.advance_repayment_notice refund:3",
         "notify refund.advance_repayment_notice refund:4",
     ]
+
+
+def test_nothing_is_sent_from_inside_nothing_sent(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        with nothing_sent():
+            notify_after_commit("help_request.dispatched", case="help_request", case_id=7)
+        notify_after_commit("help_request.dispatched", case="help_request", case_id=8)
+    assert [cb.keywords["case_id"] for cb in callbacks] == [8]

@@ -13,6 +13,23 @@ from disputes.errors import DomainError
 from disputes.models import Policy, PolicyChange
 from disputes.services.policies import policy_update
 
+# Where each policy is explained, by its key's first part: the sections of docs/policies.md, which is in the repository
+# (a deployment serves no documentation), so the help text names the file and the section's anchor.
+POLICY_DOCS = "docs/policies.md"
+DOC_SECTIONS = {
+    "help": "one-click-help",
+    "standard": "48-hour-penalties-per-service-standard",
+    "refund": "refunds-and-after-sales",
+    "intervention": "platform-intervention",
+    "violation": "merchant-violations",
+}
+
+
+def policy_doc(key: str) -> str:
+    """The place in the repository's documentation that explains the policy `key`."""
+    section = DOC_SECTIONS.get(key.split(".", 1)[0])
+    return f"{POLICY_DOCS}#{section}" if section else POLICY_DOCS
+
 
 class PolicyForm(forms.ModelForm):
     """The value, plus the reason that policy_update records with it."""
@@ -28,6 +45,14 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = Policy
         fields = ("value",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "value" in self.fields and self.instance.key:
+            self.fields["value"].help_text = _(
+                "What it governs, its unit and default: %(doc)s in the repository; what a new value applies to: "
+                "%(changing)s."
+            ) % {"doc": policy_doc(self.instance.key), "changing": f"{POLICY_DOCS}#changing-a-value"}
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -1,5 +1,7 @@
 """Policy admin and policy_update: supervisors edit values with a reason; every change is recorded."""
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -164,3 +166,25 @@ def test_policy_update_records_old_and_new_values_in_order(supervisor, at_risk):
     policy_update(actor=supervisor, policy_id=at_risk.pk, value=25, reason="Second")
     rows = list(PolicyChange.objects.filter(policy=at_risk).order_by("id").values_list("old_value", "new_value"))
     assert rows == [(15, 20), (20, 25)]
+
+
+@pytest.mark.parametrize(
+    ("key", "section"),
+    [
+        ("help.at_risk_before", "one-click-help"),
+        ("standard.install.percent", "48-hour-penalties-per-service-standard"),
+        ("refund.buyer_ship_return", "refunds-and-after-sales"),
+        ("intervention.decision_due", "platform-intervention"),
+        ("violation.refuse_return_points", "merchant-violations"),
+    ],
+)
+def test_the_value_points_to_where_the_repository_explains_it(client, supervisor, key, section):
+    client.force_login(supervisor)
+    page = client.get(change_url(Policy.objects.get(key=key)))
+    help_text = page.context["adminform"].form.fields["value"].help_text
+    assert f"docs/policies.md#{section}" in help_text
+    assert "docs/policies.md#changing-a-value" in help_text
+    # Each anchor is a heading of docs/policies.md (GitHub's anchors: lower case, spaces to hyphens).
+    headings = Path(__file__).resolve().parents[2].joinpath("docs", "policies.md").read_text(encoding="utf-8")
+    anchors = {line[3:].strip().lower().replace(" ", "-") for line in headings.splitlines() if line.startswith("## ")}
+    assert {section, "changing-a-value"} <= anchors

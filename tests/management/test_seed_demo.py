@@ -1,47 +1,78 @@
-"""seed_demo: idempotent, refuses production, and fills every staff queue of one-click help."""
+"""seed_demo: idempotent, refuses production, fills every staff queue whatever the hour it runs, dates nothing in
+the future, and prints fixed API tokens."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import models
+from django.db.models import Max, Sum
 from django_fsm_log.models import StateLog
 from rest_framework.authtoken.models import Token
 
 from disputes.choices import ServiceKind
+from disputes.management.demo.data import ORDER_NOS
 from disputes.models import (
+    AdvanceState,
+    Appeal,
     Buyer,
     BuyerPointsEntry,
+    CaseState,
     ClaimStatus,
     DeadlineKind,
+    ExpressClaim,
+    ExpressStatus,
     ForceMajeureClaim,
     HelpRequest,
     HelpState,
+    Intervention,
+    MediationProposal,
     Merchant,
-    MerchantAccountEntry,
     MerchantUser,
     Order,
     OrderItem,
     OrderStatus,
+    Policy,
+    PolicyChange,
     Product,
+    ProposalStatus,
+    RefundRequest,
+    RefundState,
     ServiceCommitment,
     ServiceDesignation,
     ServiceProvider,
     ServiceProviderUser,
     SupportedCity,
+    Tier,
     Violation,
     ViolationStatus,
 )
 from disputes.roles import AGENT, SENIOR_AGENT, SUPERVISOR
 from disputes.services.help_requests import help_request_raise
-from disputes.services.ledger import ledger_balance
 
 BJ = ZoneInfo("Asia/Shanghai")
-IN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=BJ)  # raised 09:00-18:00: the 1-hour deadline applies
-OFF_HOURS = datetime(2026, 3, 2, 20, 0, tzinfo=BJ)  # no 1-hour deadline
+IN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=BJ)  # a Monday, 09:00-18:00: a request raised now gets 1 hour
+OFF_HOURS = datetime(2026, 3, 2, 20, 0, tzinfo=BJ)  # no 1-hour deadline for a request raised now
+# Whenever a newcomer starts the demo: at night, just after the window opens, mid-afternoon, just after it closes,
+# and in the National Day holiday: no working day for a week, so no decision can be due within the next 24 hours
+# and the "decision at risk" queue is rightly empty (HOLIDAY_EMPTY).
+HOLIDAY = datetime(2026, 10, 3, 11, 0, tzinfo=BJ)
+HOLIDAY_EMPTY = ["intervention/?decision=at_risk"]
+CLOCKS = [
+    datetime(2026, 3, 2, 3, 0, tzinfo=BJ),
+    datetime(2026, 3, 3, 9, 20, tzinfo=BJ),
+    datetime(2026, 3, 4, 14, 0, tzinfo=BJ),
+    datetime(2026, 3, 5, 18, 40, tzinfo=BJ),
+    HOLIDAY,
+]
+# Deadlines and appointments lie ahead; every other date records something that happened.
+AHEAD = ("due_at", "dispatch_at", "appointment_at")
 
 COUNTED_MODELS = (
     SupportedCity,
@@ -56,19 +87,35 @@ COUNTED_MODELS = (
     ServiceCommitment,
     HelpRequest,
     ForceMajeureClaim,
+    RefundRequest,
+    ExpressClaim,
+    Intervention,
+    Appeal,
     Violation,
     BuyerPointsEntry,
-    MerchantAccountEntry,
     StateLog,
     Token,
     MerchantUser,
     ServiceProviderUser,
 )
 
+# Every queue filter of the admin's three case lists, by its query string.
+QUEUES = [
+    *(f"helprequest/?queue={q}" for q in ("awaiting_solution", "at_risk", "breached", "force_majeure")),
+    *(f"helprequest/?queue={q}" for q in ("objections", "followup")),
+    *(f"refundrequest/?queue={q}" for q in ("express_claims", "wait_merchant", "wait_return", "wait_confirm")),
+    *(f"refundrequest/?queue={q}" for q in ("refused", "intervention", "repayment_owed", "due_soon", "overdue")),
+    "intervention/?assigned=me",
+    "intervention/?assigned=unassigned",
+    "intervention/?decision=at_risk",
+    "intervention/?decision=breached",
+]
+
 
 @pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def private_media(settings, tmp_path):
+    """The demo's evidence photos are written to a media root of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "private-media"
 
 
 def seed(*args: str, at: datetime = IN_WINDOW) -> str:
@@ -82,8 +129,13 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in COUNTED_MODELS}
 
 
-def balance_of(nickname: str) -> int:
-    return ledger_balance(BuyerPointsEntry, buyer=Buyer.objects.get(nickname=nickname))
+def credited(order: str) -> int:
+    """Points credited to the buyer for the help request on the demo order `order` (a key of demo.data.ORDERS)."""
+    request = HelpRequest.objects.get(order_item__order__order_no=ORDER_NOS[order])
+    entries = BuyerPointsEntry.objects.filter(
+        source_type=ContentType.objects.get_for_model(HelpRequest), source_id=request.pk
+    )
+    return entries.aggregate(total=Sum("amount"))["total"] or 0
 
 
 @pytest.mark.django_db
@@ -93,60 +145,89 @@ def test_second_run_creates_nothing():
     output = seed()
     assert counts() == first
     assert "none created" in output
-    assert first["HelpRequest"] == 13
-    assert first["Merchant"] == 5
-    assert first["Buyer"] == 5
+    assert (first["HelpRequest"], first["RefundRequest"], first["Intervention"]) == (17, 19, 13)
+    assert (first["Merchant"], first["Buyer"]) == (5, 5)
 
 
 @pytest.mark.django_db
-def test_every_help_queue_has_requests():
-    seed()
-    by_state = {state: HelpRequest.objects.filter(state=state).count() for state in HelpState.values}
-    assert by_state == {
-        HelpState.RAISED: 0,
-        HelpState.DISPATCHED: 4,
-        HelpState.SOLUTION_GIVEN: 4,
-        HelpState.RESOLVED_PENDING: 1,
-        HelpState.UNDER_REVIEW: 1,
-        HelpState.RESOLVED: 1,
-        HelpState.CANCELLED: 1,
-        HelpState.CLOSED: 1,
-    }
-    # Force majeure: one pending before its deadline, one pending whose miss is held, one rejected.
-    assert ForceMajeureClaim.objects.filter(status=ClaimStatus.PENDING).count() == 2
-    assert ForceMajeureClaim.objects.filter(status=ClaimStatus.REJECTED).count() == 1
-    assert Violation.objects.filter(status=ViolationStatus.HELD).count() == 1
-    # Follow-up queue: three 48-hour misses still open, one already called back.
-    queued = HelpRequest.objects.filter(followup_queued_at__isnull=False)
-    assert queued.filter(followup_done_at__isnull=True).count() == 3
-    assert queued.filter(followup_done_at__isnull=False).count() == 1
+@pytest.mark.parametrize("at", CLOCKS, ids=lambda at: at.strftime("%m-%d_%H%M"))
+def test_every_queue_has_cases_and_nothing_is_dated_ahead(at, client):
+    seed(at=at)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    with time_machine.travel(at, tick=False):
+        empty = []
+        for queue in QUEUES:
+            response = client.get(f"/admin/disputes/{queue}")
+            assert response.status_code == 200, queue
+            if response.context["cl"].result_count == 0:
+                empty.append(queue)
+    assert empty == (HOLIDAY_EMPTY if at == HOLIDAY else [])
+    # Every stage of every case type, and of what hangs off the cases (RAISED lasts the 10-second cancel window).
+    stages = [
+        *((HelpRequest, "state", s) for s in HelpState.values if s != HelpState.RAISED),
+        *((RefundRequest, "state", s) for s in RefundState.values),
+        *((RefundRequest, "advance_state", s) for s in AdvanceState.values),
+        *((Intervention, "state", s) for s in CaseState.values),
+        *((Intervention, "tier", s) for s in Tier.values),
+        *((ExpressClaim, "status", s) for s in ExpressStatus.values),
+        *((ForceMajeureClaim, "status", s) for s in ClaimStatus.values),
+        *((Violation, "status", s) for s in ViolationStatus.values),
+        *((MediationProposal, "status", s) for s in ProposalStatus.values),
+        (Intervention, "express", True),
+        (Appeal, "reviewed_at__isnull", True),
+        (Appeal, "overturned", True),
+    ]
+    missing = [(m.__name__, f, v) for m, f, v in stages if not m.objects.filter(**{f: v}).exists()]
+    assert missing == []
+    ahead = []
+    for model in [*apps.get_app_config("disputes").get_models(), StateLog]:
+        if model in (Policy, PolicyChange):  # made by the migrations, at the machine's real time
+            continue
+        for f in model._meta.concrete_fields:
+            if isinstance(f, models.DateTimeField) and not f.name.endswith(AHEAD):
+                latest = model.objects.aggregate(latest=Max(f.name))["latest"]
+                if latest is not None and latest > at:
+                    ahead.append(f"{model.__name__}.{f.name}")
+    assert ahead == []
 
 
 @pytest.mark.django_db
 def test_penalties_credited_in_the_business_window():
     seed(at=IN_WINDOW)
     # Sofa, 送货入户并安装, never answered: 1-hour 5,000 + 48-hour "not provided" 30,000.
-    assert balance_of("张伟") == 35_000
+    assert credited("unanswered") == 35_000
     # Ceiling light 1,899 元, 预约安装, answered in time but still open at 48 h: 10 % = 18,990.
-    assert balance_of("李娜") == 18_990
+    assert credited("late") == 18_990
     # Air conditioner 3,299 元: force majeure rejected, so its 10 % (32,990) is credited after all.
-    assert balance_of("刘洋") == 32_990
-    # Flooring: the claim is still pending, so the penalty is held.
-    assert balance_of("王芳") == 0
-    merchant = Merchant.objects.get(shop_name="栖木家居旗舰店")
-    assert ledger_balance(MerchantAccountEntry, merchant=merchant) == -35_000
-    assert Violation.objects.filter(deadline=DeadlineKind.SOLUTION).count() == 1
+    assert credited("fm_rejected") == 32_990
+    # Flooring: the claim is still pending, so the penalty is held; the approved claim voids it.
+    assert credited("fm_held") == 0
+    assert credited("fm_approved") == 0
+    assert Violation.objects.filter(status=ViolationStatus.HELD).count() == 1
+    assert Violation.objects.filter(status=ViolationStatus.EXEMPTED).count() == 1
+    # Follow-up queue: the 48-hour misses, one already called back.
+    queued = HelpRequest.objects.filter(followup_queued_at__isnull=False)
+    assert queued.filter(followup_done_at__isnull=False).count() == 1
 
 
 @pytest.mark.django_db
-def test_off_hours_run_has_no_one_hour_deadlines():
+def test_one_hour_deadlines_at_night():
     seed(at=OFF_HOURS)
-    assert balance_of("张伟") == 30_000
-    assert not HelpRequest.objects.filter(solution_due_at__isnull=False).exists()
-    assert not Violation.objects.filter(deadline=DeadlineKind.SOLUTION).exists()
+    # Raised "now" at 20:00: no 1-hour deadline; but the stories that need one are dated into the daytime window.
+    assert not HelpRequest.objects.filter(raised_at__gte=OFF_HOURS.replace(hour=18)).exclude(solution_due_at=None)
+    assert credited("unanswered") == 35_000
+    assert Violation.objects.filter(deadline=DeadlineKind.SOLUTION).exists()
     # The pending claim falls back to the 48-hour deadline when there is no 1-hour one.
     claim = ForceMajeureClaim.objects.get(status=ClaimStatus.PENDING, help_request__state=HelpState.DISPATCHED)
     assert claim.deadline == DeadlineKind.RESOLUTION
+
+
+@pytest.mark.django_db
+def test_at_risk_of_the_one_hour_deadline_in_the_afternoon():
+    at = datetime(2026, 3, 4, 14, 0, tzinfo=BJ)
+    seed(at=at)
+    soon = HelpRequest.objects.filter(solution_due_at__gt=at, solution_due_at__lte=at + timedelta(minutes=15))
+    assert [(r.state, (r.solution_due_at - at).total_seconds()) for r in soon] == [(HelpState.DISPATCHED, 600)]
 
 
 @pytest.mark.django_db
@@ -183,7 +264,7 @@ def test_catalogue_orders_and_parties():
 
 
 @pytest.mark.django_db
-def test_logins_and_tokens():
+def test_logins_and_fixed_tokens():
     output = seed("--password", "other-pass-42")
     users = get_user_model().objects
     admin = users.get(username="admin")
@@ -194,33 +275,46 @@ def test_logins_and_tokens():
     assert users.get(username="buyer_lina").check_password("other-pass-42")
     assert MerchantUser.objects.count() == 5
     assert ServiceProviderUser.objects.count() == 3
-    tokens = Token.objects.filter(user__username__startswith="api-")
-    assert tokens.count() == 8
-    for token in tokens:
-        assert token.key in output
-    assert "/admin/" in output
+    keys = dict(Token.objects.values_list("user__username", "key"))
+    assert len(keys) == 5 + 3 + 5
+    assert all(key == f"demo-{username}" for username, key in keys.items())
+    assert all(key in output for key in keys.values())
+    assert keys["api-furniture"] == "demo-api-furniture"
+    assert keys["buyer_lina"] == "demo-buyer_lina"
+    # A second run keeps them, and puts back a key someone changed.
+    Token.objects.filter(user__username="buyer_lina").delete()
+    Token.objects.create(user=users.get(username="buyer_lina"))
+    seed()
+    assert Token.objects.get(user__username="buyer_lina").key == "demo-buyer_lina"
 
 
 @pytest.mark.django_db
-def test_refuses_in_production(settings):
+def test_refuses_in_production_and_never_uses_the_demo_tokens_there(settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="production"):
         seed()
     assert not Merchant.objects.exists()
     seed("--force")
     assert Merchant.objects.count() == 5
+    assert Token.objects.count() == 13
+    assert not Token.objects.filter(key__startswith="demo-").exists()
 
 
 @pytest.mark.django_db
-def test_skips_missed_deadlines_when_other_requests_are_open(item, buyer):
+def test_nothing_is_sent_to_the_worker(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        seed()
+    assert callbacks == []
+
+
+@pytest.mark.django_db
+def test_other_requests_are_left_alone(item, buyer):
     with time_machine.travel(IN_WINDOW, tick=False):
         other = help_request_raise(
             actor=buyer.user, order_item_id=item.pk, anomaly_kind="not_performed", description="x"
         )
-    output = seed()
-    assert "skipping the missed-deadline demo requests" in output
+    seed()
     other.refresh_from_db()
-    # A future-dated sweep would have dispatched it and recorded its misses; it was left alone.
+    # The demo's sweep runs as of now: a request still in its cancel window is not dispatched, and misses nothing.
     assert other.state == HelpState.RAISED
-    assert not Violation.objects.exists()
-    assert HelpRequest.objects.filter(state=HelpState.UNDER_REVIEW).count() == 1
+    assert not Violation.objects.filter(help_request=other).exists()

@@ -1,6 +1,7 @@
-"""Demo data: parties, catalogue, orders in every stage and help requests in every staff queue, via the services."""
+"""Demo data: parties, catalogue, orders in every stage, and cases of every kind in every staff queue (one-click
+help, refunds, platform intervention), made through the services and dated back from now; plus staff logins and
+API users with fixed tokens, which the README's API quickstart uses."""
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,15 +10,16 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from disputes import policies as policy_table
-from disputes.actors import system_actor
-from disputes.management.demo_data import (
+from disputes.jobs import nothing_sent
+from disputes.management.demo.cast import Cast
+from disputes.management.demo.data import (
     BUYERS,
     DEFAULT_PASSWORD,
+    DEMO_TOKEN_PREFIX,
     DESIGNATIONS,
     MERCHANTS,
     ORDER_NOS,
@@ -25,21 +27,21 @@ from disputes.management.demo_data import (
     PRODUCTS,
     PROVIDERS,
     SUPPORTED_CITIES,
-    K,
     stage_times,
 )
+from disputes.management.demo.help import HelpStories
+from disputes.management.demo.interventions import InterventionStories
+from disputes.management.demo.refunds import RefundStories
 from disputes.models import (
-    AnomalyKind,
     Buyer,
-    DeadlineKind,
-    ForceMajeureCategory,
     HelpRequest,
-    HelpState,
+    Intervention,
     Merchant,
     MerchantUser,
     Order,
     OrderItem,
     Product,
+    RefundRequest,
     ServiceCommitment,
     ServiceDesignation,
     ServiceProvider,
@@ -47,51 +49,44 @@ from disputes.models import (
     SupportedCity,
 )
 from disputes.roles import AGENT, SENIOR_AGENT, SUPERVISOR
-from disputes.services.force_majeure import help_force_majeure_claim, help_force_majeure_decide
-from disputes.services.help_requests import (
-    help_request_cancel,
-    help_request_close,
-    help_request_confirm,
-    help_request_dispatch,
-    help_request_give_solution,
-    help_request_mark_resolved,
-    help_request_object,
-    help_request_raise,
-    help_request_record_followup,
-)
-from disputes.services.help_sweep import help_sweep
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo merchants, providers, buyers, products, orders and one-click help requests in every staff "
-        "queue, plus staff and API logins. Idempotent: a second run creates nothing new (it resets the demo "
-        "logins' passwords to the one printed)."
+        "Create demo merchants, providers, buyers, products and orders, and one-click help requests, refunds and "
+        "platform intervention cases in every staff queue, dated back from now; plus staff logins and API users "
+        "with fixed demo tokens. Idempotent: a second run creates no cases (it resets the demo logins' passwords "
+        "to the one printed)."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password for every demo login.")
-        parser.add_argument("--force", action="store_true", help="Run even when settings.PRODUCTION is True.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even when settings.PRODUCTION is True (the API tokens are then random, not the demo's).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "PRODUCTION", False) and not options["force"]:
+        self.production = getattr(settings, "PRODUCTION", False)
+        if self.production and not options["force"]:
             raise CommandError("Refusing to seed demo data in production (DJANGO_ENV=production); pass --force.")
         # One hash for all demo logins: they share the printed password anyway, and hashing is slow.
         self.password = options["password"]
         self.password_hash = make_password(self.password)
         self.now = timezone.now()
-        self.logins: list[tuple[str, str]] = []
-        self.tokens: list[tuple[str, str]] = []
-        # All or nothing: a failure leaves no half-built demo behind, so a re-run starts clean.
-        with transaction.atomic():
+        self.tokens: list[tuple[str, str, str]] = []
+        # All or nothing: a failure leaves no half-built demo behind, so a re-run starts clean. Nothing is sent to
+        # the worker: the cases are made-up history, not news for anyone.
+        with transaction.atomic(), nothing_sent():
             self._seed_cities()
             self._seed_parties()
             self._seed_catalogue()
             self._seed_orders()
             self._seed_staff()
             self._seed_api_users()
-            self._seed_help_requests()
-        self._print_summary()
+            created = self._seed_cases()
+        self._print_summary(created)
 
     # Reference data and parties
 
@@ -117,7 +112,7 @@ class Command(BaseCommand):
         quotas = policy_table.load("refund.instant_quota.")
         self.buyers = {}
         for key, spec in BUYERS.items():
-            user = self._user(spec.username, first_name=spec.nickname, role="buyer")
+            user = self._user(spec.username, first_name=spec.nickname)
             self.buyers[key], _ = Buyer.objects.get_or_create(
                 user=user,
                 defaults={
@@ -128,11 +123,10 @@ class Command(BaseCommand):
                 },
             )
 
-    def _user(self, username: str, *, role: str, **defaults: Any) -> Any:
+    def _user(self, username: str, **defaults: Any) -> Any:
         user, _ = get_user_model().objects.get_or_create(username=username, defaults=defaults)
         user.password = self.password_hash
         user.save(update_fields=["password"])
-        self.logins.append((role, username))
         return user
 
     def _seed_catalogue(self) -> None:
@@ -179,204 +173,94 @@ class Command(BaseCommand):
                     self.items[spec.key] = item
 
     def _seed_staff(self) -> None:
-        admin = self._user("admin", role="superuser", email="admin@example.com")
+        admin = self._user("admin", email="admin@example.com")
         if not (admin.is_staff and admin.is_superuser):
             admin.is_staff = admin.is_superuser = True
             admin.save(update_fields=["is_staff", "is_superuser"])
-        self.staff = {}
+        self.staff = {"admin": admin}
         for username, group_name in (("agent", AGENT), ("senior", SENIOR_AGENT), ("supervisor", SUPERVISOR)):
-            user = self._user(username, role=group_name, is_staff=True, first_name=username.title())
+            user = self._user(username, is_staff=True, first_name=username.title())
             user.groups.add(Group.objects.get(name=group_name))
             # A fresh instance: has_perm caches the permissions it saw before the group was added.
             self.staff[username] = get_user_model().objects.get(pk=user.pk)
 
     def _seed_api_users(self) -> None:
+        """Merchant and provider API users (a user linked to one merchant or provider), and the buyers, who call the
+        buyer API with their own token (a buyer's app does, for its signed-in buyer)."""
         self.merchant_users = {}
         for key, merchant in self.merchants.items():
-            user = self._user(f"api-{key}", role=f"merchant API: {merchant.shop_name}")
+            user = self._user(f"api-{key}")
             MerchantUser.objects.get_or_create(user=user, defaults={"merchant": merchant})
             self.merchant_users[merchant.pk] = user
-            self.tokens.append((user.username, Token.objects.get_or_create(user=user)[0].key))
+            self.tokens.append(("merchant", merchant.shop_name, self._token(user)))
         self.provider_users = {}
         for key, provider in self.providers.items():
-            user = self._user(f"api-provider-{key}", role=f"provider API: {provider.name}")
+            user = self._user(f"api-provider-{key}")
             ServiceProviderUser.objects.get_or_create(user=user, defaults={"provider": provider})
             self.provider_users[provider.pk] = user
-            self.tokens.append((user.username, Token.objects.get_or_create(user=user)[0].key))
-
-    # Help requests, reached through the services
-
-    def _seed_help_requests(self) -> None:
-        if HelpRequest.objects.filter(order_item__order__order_no__in=ORDER_NOS.values()).exists():
-            self.stdout.write("Help requests: the demo orders already have them; none created.")
-            return
-        self._seed_breaches()
-        self._seed_live_requests()
-
-    def _raise(self, key: str, service_kind: str, anomaly: str, description: str, *, dispatch: bool = True) -> Any:
-        item = self.items[key]
-        request = help_request_raise(
-            actor=item.order.buyer.user,
-            order_item_id=item.pk,
-            anomaly_kind=anomaly,
-            description=description,
-            service_kind=service_kind,
-        )
-        if dispatch:
-            # The cancel window runs on the server clock; dispatch as of its end instead of waiting for it.
-            help_request_dispatch(
-                request_id=request.pk, actor=system_actor(), now=request.dispatch_at + timedelta(seconds=1)
+            self.tokens.append(("provider", provider.name, self._token(user)))
+        for key, spec in BUYERS.items():
+            buyer = self.buyers[key]
+            self.tokens.append(
+                ("buyer", f"{spec.nickname} ({buyer.get_credit_rating_display()})", self._token(buyer.user))
             )
-        return request
 
-    def _party(self, request: HelpRequest) -> Any:
-        """The API user that answers a request: the designated provider, else the merchant."""
-        if request.provider_id is not None:
-            return self.provider_users[request.provider_id]
-        return self.merchant_users[request.merchant_id]
+    def _token(self, user: Any) -> str:
+        """The user's API token: a fixed, readable key in the demo, so that the README's curl lines work as printed;
+        a random one in production (--force), where a key anyone can read in the README would be a way in."""
+        token = Token.objects.filter(user=user).first()
+        if self.production:
+            if token is None or token.key.startswith(DEMO_TOKEN_PREFIX):
+                Token.objects.filter(user=user).delete()
+                token = Token.objects.create(user=user)
+            return token.key
+        key = DEMO_TOKEN_PREFIX + user.username
+        if token is None or token.key != key:
+            Token.objects.filter(user=user).delete()
+            token = Token.objects.create(user=user, key=key)
+        return token.key
 
-    def _seed_breaches(self) -> None:
-        """Requests whose deadlines the demo lets pass, by sweeping as of a moment after the 48-hour deadline.
+    # Cases, made through the services and dated back from now (disputes.management.demo)
 
-        The sweep applies every due row in the database, so these come first, and only when no other
-        open request would be swept early.
-        """
-        open_states = (HelpState.RAISED, HelpState.DISPATCHED, HelpState.SOLUTION_GIVEN, HelpState.RESOLVED_PENDING)
-        if HelpRequest.objects.filter(state__in=open_states).exists():
-            self.stdout.write(
-                self.style.WARNING(
-                    "Other open help requests exist: skipping the missed-deadline demo requests, because the "
-                    "future-dated sweep they need would apply to those requests too."
-                )
-            )
-            return
-        # Left unanswered: both misses (the 1-hour one only when raised 09:00-18:00), in the follow-up queue.
-        self._raise(
-            "unanswered",
-            K.DELIVERY_AND_INSTALL,
-            AnomalyKind.NOT_PERFORMED,
-            "约好今天上午送货安装，师傅一直没来，电话也打不通。",
+    def _seed_cases(self) -> bool:
+        items = OrderItem.objects.filter(order__order_no__in=ORDER_NOS.values())
+        if (
+            HelpRequest.objects.filter(order_item__in=items).exists()
+            or RefundRequest.objects.filter(order_item__in=items).exists()
+            or Intervention.objects.filter(order_item__in=items).exists()
+        ):
+            return False
+        cast = Cast(
+            now=self.now,
+            items=self.items,
+            merchant_users=self.merchant_users,
+            provider_users=self.provider_users,
+            staff=self.staff,
         )
-        late = self._raise(
-            "late", K.SCHEDULED_INSTALL, AnomalyKind.PARTLY_PERFORMED, "吸顶灯只装了客厅一盏，两个卧室的没装就走了。"
-        )
-        help_request_give_solution(
-            actor=self._party(late), request_id=late.pk, text="已安排师傅明天上门补装卧室两盏灯。"
-        )
-        held = self._raise("fm_held", K.ONSITE_INSTALL, AnomalyKind.NOT_PERFORMED, "地板到货三天了，一直没人来铺装。")
-        help_request_give_solution(
-            actor=self._party(held), request_id=held.pk, text="台风预警，铺装师傅停工，风停后第一时间安排。"
-        )
-        help_force_majeure_claim(
-            actor=self._party(held),
-            request_id=held.pk,
-            deadline=DeadlineKind.RESOLUTION,
-            category=ForceMajeureCategory.TYPHOON,
-            note="气象台发布台风红色预警，全市停工停课。",
-        )
-        rejected = self._raise(
-            "fm_rejected", K.SCHEDULED_INSTALL, AnomalyKind.EXTRA_FEE, "安装师傅额外收了 200 元支架费。"
-        )
-        help_request_give_solution(
-            actor=self._party(rejected), request_id=rejected.pk, text="核实后退还支架费，并重新安排检查安装。"
-        )
-        rejected_claim = help_force_majeure_claim(
-            actor=self._party(rejected),
-            request_id=rejected.pk,
-            deadline=DeadlineKind.RESOLUTION,
-            category=ForceMajeureCategory.HEAVY_RAIN,
-            note="暴雨，师傅无法出行。",
-        )
-        resolution_sla = policy_table.load("help.resolution_sla").duration("help.resolution_sla")
-        result = help_sweep(now=self.now + resolution_sla + timedelta(hours=1))
-        self.stdout.write(f"Sweep as of 49 hours from now: {result.as_dict()}")
-        help_force_majeure_decide(
-            actor=self.staff["senior"],
-            claim_id=rejected_claim.pk,
-            approve=False,
-            reason="当日当地无暴雨预警记录，不予认定。",
-        )
-        help_request_record_followup(
-            actor=self.staff["agent"], request_id=late.pk, note="已回访买家：师傅已约好时间补装，买家认可。"
-        )
+        HelpStories(cast).seed()
+        RefundStories(cast).seed()
+        InterventionStories(cast).seed()
+        return True
 
-    def _seed_live_requests(self) -> None:
-        """Requests in every state staff see now, with their deadlines still ahead."""
-        self._raise(
-            "awaiting", K.DELIVERY_AND_INSTALL, AnomalyKind.NOT_PERFORMED, "床已经送到楼下，说不负责送上楼安装。"
-        )
-        self._raise(
-            "awaiting_warranty", K.THREE_YEAR_WARRANTY, AnomalyKind.NOT_PERFORMED, "马桶冲水阀漏水，联系保修没人处理。"
-        )
+    # Output: what a newcomer needs, once (`make demo` prints where the web server listens).
 
-        given = self._raise(
-            "solution_given", K.SCHEDULED_INSTALL, AnomalyKind.NOT_PERFORMED, "预约的安装时间过了没人来。"
-        )
-        tomorrow = timezone.localtime(self.now) + timedelta(days=1)
-        help_request_give_solution(
-            actor=self._party(given),
-            request_id=given.pk,
-            text="已改约明天下午两点上门安装，师傅电话 139 0571 2233。",
-            appointment_at=tomorrow.replace(hour=14, minute=0, second=0, microsecond=0),
-        )
-
-        pending = self._raise(
-            "resolved_pending", K.HOME_DELIVERY, AnomalyKind.PARTLY_PERFORMED, "瓷砖只送到一楼大堂，没有送货入户。"
-        )
-        help_request_give_solution(actor=self._party(pending), request_id=pending.pk, text="今晚安排搬运工补送入户。")
-        help_request_mark_resolved(
-            actor=self._party(pending), request_id=pending.pk, note="60 平方米瓷砖已全部送入户。"
-        )
-
-        review = self._raise("under_review", K.SCHEDULED_INSTALL, AnomalyKind.NOT_PERFORMED, "吊灯一直没安排安装。")
-        help_request_mark_resolved(actor=self._party(review), request_id=review.pk, note="师傅已上门安装完毕。")
-        help_request_object(
-            actor=review.buyer.user, request_id=review.pk, text="师傅根本没来过，灯还在箱子里，请核实。"
-        )
-
-        done = self._raise("resolved", K.ONSITE_INSTALL, AnomalyKind.PARTLY_PERFORMED, "插座面板装歪了，还有两个没装。")
-        help_request_mark_resolved(actor=self._party(done), request_id=done.pk, note="已重新调整并补装两个面板。")
-        help_request_confirm(actor=done.buyer.user, request_id=done.pk)
-
-        claimed = self._raise("fm_pending", K.SCHEDULED_INSTALL, AnomalyKind.NOT_PERFORMED, "置物架到了一周没人来装。")
-        help_force_majeure_claim(
-            actor=self._party(claimed),
-            request_id=claimed.pk,
-            # Raised outside 09:00-18:00 there is no 1-hour deadline to claim against.
-            deadline=DeadlineKind.SOLUTION if claimed.solution_due_at else DeadlineKind.RESOLUTION,
-            category=ForceMajeureCategory.TRAFFIC_CONTROL,
-            note="市区因大型活动实行交通管制，安装车辆无法进入。",
-        )
-
-        cancelled = self._raise(
-            "cancelled", K.DELIVERY_AND_INSTALL, AnomalyKind.NOT_PERFORMED, "提交错了订单。", dispatch=False
-        )
-        help_request_cancel(actor=cancelled.buyer.user, request_id=cancelled.pk)
-
-        closed = self._raise("closed", K.SCHEDULED_INSTALL, AnomalyKind.NOT_PERFORMED, "空调外机没装。")
-        help_request_close(
-            actor=self.staff["senior"], request_id=closed.pk, reason="买家来电告知已自行解决，撤回求助。"
-        )
-
-    # Output
-
-    def _print_summary(self) -> None:
+    def _print_summary(self, created: bool) -> None:
         out = self.stdout.write
-        out("")
-        out(self.style.SUCCESS("Demo data ready."))
-        out("Admin: run `python manage.py runserver` and open http://127.0.0.1:8000/admin/")
-        out(f"Logins (password for all: {self.password}):")
-        for role, username in self.logins:
-            out(f"  {username:<28} {role}")
-        out("API tokens (header `Authorization: Token <key>`):")
-        for username, key in self.tokens:
-            out(f"  {username:<28} {key}")
-        states = dict(
-            HelpRequest.objects.filter(order_item__order__order_no__in=ORDER_NOS.values())
-            .order_by()
-            .values_list("state")
-            .annotate(n=Count("id"))
-            .values_list("state", "n")
+        items = OrderItem.objects.filter(order__order_no__in=ORDER_NOS.values())
+        counts = (
+            HelpRequest.objects.filter(order_item__in=items).count(),
+            RefundRequest.objects.filter(order_item__in=items).count(),
+            Intervention.objects.filter(order_item__in=items).count(),
         )
-        labels = dict(HelpState.choices)
-        out("Demo help requests by state: " + ", ".join(f"{labels[s]}: {n}" for s, n in sorted(states.items())))
+        cases = "{} one-click help requests, {} refunds, {} platform intervention cases".format(*counts)
+        if created:
+            at = timezone.localtime(self.now)
+            out(self.style.SUCCESS(f"Demo data ready: {cases}."))
+            out(f"Every staff queue has cases, dated back from now ({at:%H:%M} Beijing time, the back office's time).")
+        else:
+            out(self.style.SUCCESS(f"Demo data already there ({cases}): none created."))
+            out("Its cases are dated from when it was made; for fresh ones, delete the database (rm -rf var) first.")
+        out(f"Admin logins, password {self.password}: admin (superuser); agent, senior, supervisor (客服, 小二, 主管).")
+        out('API tokens, sent as "Authorization: Token <key>" (README.md, "API quickstart", has curl lines to try):')
+        for role, name, key in self.tokens:
+            out(f"  {role:<10}{key:<30}{name}")

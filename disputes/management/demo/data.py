@@ -10,6 +10,9 @@ from disputes.models import (
 )
 
 DEFAULT_PASSWORD = "demo-pass-123"
+# Demo API tokens are this prefix and the username (e.g. demo-api-furniture), so that the README's curl lines work
+# against any fresh demo. Only outside production: seed_demo --force gives random keys there.
+DEMO_TOKEN_PREFIX = "demo-"
 
 SUPPORTED_CITIES = ("杭州", "上海", "北京", "广州", "深圳", "成都", "武汉", "南京", "苏州", "重庆")
 # Orders shipped here show the "city not supported" refusal of one-click help.
@@ -175,7 +178,7 @@ class OrderSpec:
 
 S = OrderStatus
 ORDERS: tuple[OrderSpec, ...] = (
-    # Help requests are raised on these (one scenario each; see _seed_help_requests).
+    # One-click help: one request each (disputes.management.demo.help).
     OrderSpec("unanswered", "zhangwei", "sofa", S.SIGNED, (K.DELIVERY_AND_INSTALL, K.SEVEN_DAY_RETURN)),
     OrderSpec("late", "lina", "ceiling_light", S.SIGNED, (K.SCHEDULED_INSTALL, K.RETURN_SHIPPING_COVER)),
     OrderSpec("fm_held", "wangfang", "flooring", S.SIGNED, (K.ONSITE_INSTALL, K.HOME_DELIVERY), quantity=45),
@@ -213,6 +216,40 @@ ORDERS: tuple[OrderSpec, ...] = (
     OrderSpec("fresh", "zhangwei", "cherries", S.SIGNED, (K.DAMAGE_GUARANTEE,), days_ago=3),
     OrderSpec("digital", "liuyang", "earbuds", S.SHIPPED, (K.SEVEN_DAY_RETURN, K.AUTHENTICITY), days_ago=2),
     OrderSpec("refunded", "chenjing", "cherries", S.CLOSED, (K.DAMAGE_GUARANTEE,), days_ago=9),
+    # More one-click help (added after the orders above, whose order numbers stay as they were).
+    OrderSpec("help_at_risk", "zhangwei", "chandelier", S.SIGNED, (K.SCHEDULED_INSTALL,), days_ago=5),
+    OrderSpec("help_due_soon", "chenjing", "range_hood", S.SIGNED, (K.SCHEDULED_INSTALL,), days_ago=3),
+    OrderSpec("help_missed_1h", "lina", "switches", S.SIGNED, (K.ONSITE_INSTALL,), days_ago=4),
+    OrderSpec("fm_approved", "wangfang", "sofa", S.SIGNED, (K.DELIVERY_AND_INSTALL,)),
+    # Refunds and after-sales: one request each (disputes.management.demo.refunds); "paid" and "fresh" above too.
+    OrderSpec("lost_parcel", "wangfang", "nuts", S.SHIPPED, (K.SEVEN_DAY_RETURN,)),
+    OrderSpec("rf_overdue", "chenjing", "nuts", S.SIGNED, (K.SEVEN_DAY_RETURN,)),
+    OrderSpec("rf_wait_return", "lina", "dress", S.SIGNED, (K.SEVEN_DAY_RETURN, K.RETURN_SHIPPING_COVER), days_ago=5),
+    OrderSpec("rf_advanced", "zhangwei", "switches", S.SIGNED, (K.SEVEN_DAY_RETURN,), days_ago=8),
+    OrderSpec("rf_refused", "chenjing", "chandelier", S.SIGNED, (K.SCHEDULED_INSTALL,)),
+    OrderSpec("rf_express_claim", "liuyang", "range_hood", S.SIGNED, (K.SCHEDULED_INSTALL,), days_ago=7),
+    OrderSpec("rf_express_case", "wangfang", "toilet", S.SIGNED, (K.THREE_YEAR_WARRANTY,), days_ago=10),
+    OrderSpec("rf_express_rejected", "liuyang", "aircon", S.SIGNED, (K.SCHEDULED_INSTALL,), days_ago=7),
+    OrderSpec("rf_intervention", "lina", "flooring", S.SIGNED, (K.ONSITE_INSTALL,), quantity=30, days_ago=8),
+    OrderSpec("rf_repayment", "chenjing", "shelf", S.SIGNED, (K.SCHEDULED_INSTALL,), days_ago=12),
+    OrderSpec("rf_repair", "zhangwei", "earbuds", S.SIGNED, (K.AUTHENTICITY,), days_ago=10),
+    OrderSpec("rf_paid", "liuyang", "nuts", S.SIGNED, (K.SEVEN_DAY_RETURN,), days_ago=5),
+    OrderSpec("rf_settled", "lina", "nuts", S.SIGNED, (K.SEVEN_DAY_RETURN,), days_ago=6),
+    OrderSpec("rf_cancelled", "lina", "ceiling_light", S.SIGNED, (K.SCHEDULED_INSTALL,)),
+    # Platform intervention: one case each (disputes.management.demo.interventions); the refunds above open two.
+    OrderSpec("iv_evidence", "liuyang", "bed", S.SIGNED, (K.DELIVERY_AND_INSTALL, K.AUTHENTICITY), days_ago=8),
+    OrderSpec("iv_agreed", "wangfang", "ceiling_light", S.SIGNED, (K.SCHEDULED_INSTALL,), days_ago=16),
+    OrderSpec("iv_judged", "chenjing", "switches", S.SIGNED, (K.ONSITE_INSTALL,), days_ago=14),
+    OrderSpec("iv_refused", "chenjing", "ceiling_light", S.SUCCEEDED, (K.SCHEDULED_INSTALL,), days_ago=30),
+    OrderSpec("iv_at_risk", "chenjing", "tiles", S.SUCCEEDED, (K.HOME_DELIVERY,), quantity=40, days_ago=30),
+    OrderSpec("iv_breached", "wangfang", "bed", S.SUCCEEDED, (K.DELIVERY_AND_INSTALL,), days_ago=40),
+    OrderSpec("iv_suspended", "lina", "earbuds", S.SUCCEEDED, (K.AUTHENTICITY,), days_ago=30),
+    OrderSpec("iv_appealed", "lina", "aircon", S.SUCCEEDED, (K.SCHEDULED_INSTALL,), days_ago=30),
+    OrderSpec("iv_overturned", "zhangwei", "range_hood", S.SUCCEEDED, (K.SCHEDULED_INSTALL,), days_ago=30),
+    OrderSpec("iv_final", "wangfang", "shelf", S.SUCCEEDED, (K.SCHEDULED_INSTALL,), days_ago=30),
+    OrderSpec("iv_withdrawn", "liuyang", "dress", S.SHIPPED, (K.SEVEN_DAY_RETURN,), days_ago=9),
+    # Left untouched for the README's API quickstart: the buyer applies for a refund on it.
+    OrderSpec("quickstart", "lina", "nuts", S.SIGNED, (K.SEVEN_DAY_RETURN,), days_ago=3),
 )
 
 # Stable, realistic-looking order numbers: the natural key that makes re-runs find their rows.

@@ -1,0 +1,1 @@
+"""The demo data set and the stories that seed_demo tells through the services to fill every staff queue."""
