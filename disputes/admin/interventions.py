@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
@@ -46,11 +46,15 @@ from disputes.admin.intervention_records import (
     judgment_ledger_table,
 )
 from disputes.errors import DomainError
-from disputes.models import Intervention, RefundRequest, Tier
+from disputes.models import CaseState, Intervention, RefundRequest, Tier
 from disputes.models.interventions.case import WORK
+from disputes.models.interventions.choices import OPEN_CASE_STATES
 from disputes.services.interventions.opening import intervention_open
 
 __all__ = ["InterventionAdmin", "decision_badge", "evidence_badge"]
+
+# The stages in which a case waits for staff: open, or appealed and waiting for the review.
+STAFF_STATES = (*OPEN_CASE_STATES, CaseState.APPEALED)
 
 
 @dataclass(frozen=True)
@@ -146,15 +150,22 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
     changelist_actions = ("file_case",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Intervention]:
-        return (
-            super()
-            .get_queryset(request)
+        # (ModelAdmin.get_queryset orders before anything can annotate, so the ordering is applied here.)
+        queryset = (
+            self.model._default_manager.get_queryset()
             .select_related("merchant", "buyer", "order_item__order", "order_item__product", "assigned_to", "refund")
+            .annotate(
+                needs_staff=Case(
+                    When(state__in=STAFF_STATES, then=Value(1)), default=Value(0), output_field=IntegerField()
+                )
+            )
         )
+        return queryset.order_by(*self.get_ordering(request))
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        # Express and 小二 first (priority), then the nearest decision deadline; new cases have none yet.
-        return ["-priority", F("decision_due_at").asc(nulls_last=True), "applied_at"]
+        # Cases that wait for staff first, and among them express and 小二 (priority), then the nearest decision
+        # deadline (new cases have none yet); finished cases after, however early their old deadline was.
+        return ["-needs_staff", "-priority", F("decision_due_at").asc(nulls_last=True), "applied_at"]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         term = search_term.strip().upper()

@@ -28,7 +28,11 @@ from disputes.models import (
 from disputes.services.interventions.deciding import intervention_appeal, intervention_judge
 from disputes.services.interventions.opening import intervention_open
 from disputes.services.interventions.sweep import intervention_sweep
-from disputes.services.interventions.workflow import intervention_submit_evidence, intervention_suspend
+from disputes.services.interventions.workflow import (
+    intervention_submit_evidence,
+    intervention_suspend,
+    intervention_withdraw,
+)
 from disputes.services.ledger import ledger_balance
 from disputes.services.refunds.buyer import refund_apply, refund_ship_return
 from disputes.services.refunds.express import refund_express_decide
@@ -114,6 +118,13 @@ def test_the_queue_puts_express_and_senior_cases_first_then_the_nearest_decision
     assert (queue["express"].express, queue["senior"].tier) == (True, Tier.SENIOR)
     client.force_login(agent)
     assert listed(client) == [queue[k].pk for k in ("express", "senior", "a", "b", "c", "new")]
+
+
+def test_a_finished_case_sorts_after_every_case_that_waits_for_staff(client, queue, agent, buyer):
+    # "a" has the earliest decision deadline; withdrawn, it no longer waits for anyone.
+    at(NOW, intervention_withdraw, actor=buyer.user, case_id=queue["a"].pk, reason="Settled with the shop.")
+    client.force_login(agent)
+    assert listed(client) == [queue[k].pk for k in ("express", "senior", "b", "c", "new", "a")]
 
 
 def test_filters_select_the_right_cases(client, queue, agent):
