@@ -241,6 +241,8 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.IsAuthenticated" if PRODUCTION else "rest_framework.permissions.AllowAny"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # English whatever the active language (the site's default is 简体中文): see EnglishSchemaGenerator.
+    "DEFAULT_GENERATOR_CLASS": "disputes.api.schema.EnglishSchemaGenerator",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
     # The UI's assets ship in drf-spectacular-sidecar: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -5,6 +5,8 @@ to wait in Retry-After."""
 
 from typing import Any
 
+from django.utils import translation
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 
 from disputes.api.common import ApiErrorSerializer
@@ -25,6 +27,19 @@ MEANING = {
     429: "Too many requests: wait the number of seconds in Retry-After.",
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    """drf-spectacular's generator, always in English. drf-spectacular renders lazy translations (choice labels,
+    verbose names, DRF's own help texts) in the active language, which is the site's 简体中文 unless the caller asks
+    otherwise; a client generated from a Chinese document gets Chinese class names. So the document is English
+    for the schema view (/api/schema/), `manage.py spectacular` and the Swagger UI alike, whatever LANGUAGE_CODE,
+    Accept-Language, `?lang=` or `--lang` say. API responses keep following Accept-Language."""
+
+    def get_schema(self, request: Any = None, public: bool = False) -> dict[str, Any]:
+        # The lazy strings are resolved inside get_schema (drf-spectacular's normalize_result_object).
+        with translation.override("en"):
+            return super().get_schema(request=request, public=public)
 
 
 class ErrorContractSchema(AutoSchema):

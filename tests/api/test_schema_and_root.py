@@ -1,5 +1,8 @@
 """The OpenAPI schema validates without warnings; schema, Swagger UI and the API root answer an authenticated user."""
 
+import json
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -129,3 +132,68 @@ def test_every_declared_code_is_one_the_code_can_give():
         if f'"{code}"' not in sources and f"'{code}'" not in sources
     }
     assert missing == set()
+
+
+# --- one language: English ---------------------------------------------------------------------------------------
+
+# A run of Chinese characters; in the document each one is a gloss in parentheses after the English term, e.g.
+# "Refund only (仅退款)" (docs/STYLE.md: Chinese terms appear once, next to the English name).
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def _strings(node, path=()):
+    """Every (path, key or value) string of a JSON document, keys included."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield path, key
+            yield from _strings(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*path, index))
+    elif isinstance(node, str):
+        yield path, node
+
+
+@pytest.fixture
+def site_default_chinese(settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the site's own default, undoing the suite's English pin
+
+
+def test_the_document_is_english_whatever_the_language_asked_for(site_default_chinese, agent):
+    def fetch(**headers):
+        resp = client_for(agent).get(reverse("api:schema"), {"format": "json"}, **headers)
+        assert resp.status_code == 200
+        return resp.json()
+
+    english = fetch(HTTP_ACCEPT_LANGUAGE="en")
+    assert fetch() == english  # the site default, 简体中文
+    assert fetch(HTTP_ACCEPT_LANGUAGE="zh-hans") == english
+    assert client_for(agent).get(reverse("api:schema"), {"format": "json", "lang": "zh-hans"}).json() == english
+    for path, text in _strings(english):
+        outside_glosses = re.sub(r"\([^()]*\)", "", text)
+        assert not CJK.search(outside_glosses), (path, text)
+    text = json.dumps(english, ensure_ascii=False)
+    # DRF's own help texts and the choice labels, as the zh_Hans catalog would render them.
+    for chinese in ("每页返回的结果数量", "标识此", "- 待给方案", '"title": "服务'):
+        assert chinese not in text
+
+
+def test_manage_py_spectacular_writes_english_too(site_default_chinese, tmp_path):
+    from django.utils import translation
+
+    out = tmp_path / "schema.json"
+    with translation.override("zh-hans"):
+        call_command("spectacular", "--format", "openapi-json", "--lang", "zh-hans", "--file", str(out))
+    text = out.read_text()
+    assert "Number of results to return per page." in text
+    assert "`dispatched` - Awaiting solution (待给方案)" in text
+    assert "每页返回的结果数量" not in text
+
+
+def test_error_messages_still_follow_accept_language(site_default_chinese, api):
+    url = reverse("api:buyer-help-request-list")
+    chinese = api.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    english = api.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert chinese["code"] == english["code"] == "not_authenticated"
+    assert english["message"] == "Authentication credentials were not provided."
+    assert chinese["message"] != english["message"] and CJK.search(chinese["message"])

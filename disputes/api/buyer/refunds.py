@@ -162,9 +162,9 @@ class BuyerRefundViewSet(CaseViewSet):
         tags=TAGS,
         summary="Claim express rights protection (极速维权), with photos",
         description=(
-            "For buyers rated 优秀 or 极好 (else `express_rating_required`), after the merchant refused a "
-            "quality or damage request within the after-sales window. One bad file refuses the whole claim "
-            "(e.g. `evidence_type_refused`); nothing is stored then."
+            "For buyers rated excellent (优秀) or outstanding (极好), else `express_rating_required`; after the "
+            "merchant refused a quality or damage request within the after-sales window. One bad file refuses the "
+            "whole claim (e.g. `evidence_type_refused`); nothing is stored then."
         ),
         request={"multipart/form-data": BuyerRefundExpressClaimCreateSerializer},
         responses={
