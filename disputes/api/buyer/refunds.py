@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from disputes.api.base import CaseViewSet
+from disputes.api.base import JSON_OR_MULTIPART, CaseViewSet
 from disputes.api.buyer.refund_serializers import (
     BuyerRefundApplySerializer,
     BuyerRefundApplyUploadSerializer,
@@ -51,7 +51,8 @@ class BuyerRefundViewSet(CaseViewSet):
     """A buyer's refund and after-sales requests (退款/售后); every write goes through a service."""
 
     permission_classes = [IsAuthenticated, IsBuyer]
-    queryset = RefundRequest.objects.none()  # the real one is scoped per caller in get_queryset
+    queryset = RefundRequest.objects.none()
+    create_parser_classes = JSON_OR_MULTIPART  # the real one is scoped per caller in get_queryset
 
     def get_queryset(self) -> QuerySet[RefundRequest]:
         if getattr(self, "swagger_fake_view", False):
