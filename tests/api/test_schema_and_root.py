@@ -197,3 +197,48 @@ def test_error_messages_still_follow_accept_language(site_default_chinese, api):
     assert chinese["code"] == english["code"] == "not_authenticated"
     assert english["message"] == "Authentication credentials were not provided."
     assert chinese["message"] != english["message"] and CJK.search(chinese["message"])
+
+
+# --- enums a generated client can use ----------------------------------------------------------------------------
+
+
+def test_query_filters_share_the_response_fields_enums(agent):
+    schema, _ = _operations(agent)
+    components = schema["components"]["schemas"]
+
+    def parameters(path):
+        return {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+
+    def ref(name):
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    help_list, refund_list = parameters("/api/merchant/help-requests/"), parameters("/api/merchant/refunds/")
+    assert help_list["state"]["schema"] == {"type": "array", "items": ref("HelpStateEnum")}
+    assert help_list["service_kind"]["schema"] == ref("ServiceKindEnum")
+    assert refund_list["state"]["schema"] == {"type": "array", "items": ref("RefundStateEnum")}
+    assert refund_list["refund_type"]["schema"] == ref("RefundTypeEnum")
+    assert refund_list["reason"]["schema"] == ref("ReasonEnum")
+
+    # ... the very components the rows' fields use.
+    def field(component, name):
+        return components[component]["properties"][name]["allOf"]  # a read-only field: allOf [enum], readOnly
+
+    assert field("MerchantHelpRequestList", "state") == [ref("HelpStateEnum")]
+    assert field("MerchantRefundList", "state") == [ref("RefundStateEnum")]
+    assert field("MerchantRefundList", "reason") == [ref("ReasonEnum")]
+    # No parameter carries choices of its own but the sort keys.
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                inner = parameter["schema"].get("items", parameter["schema"])
+                assert "title" not in inner, (path, parameter["name"])
+                assert "enum" not in inner or parameter["name"] == "ordering", (path, parameter["name"])
+
+
+def test_sort_keys_have_names_and_repeat(agent):
+    schema, _ = _operations(agent)
+    ordering = {p["name"]: p for p in schema["paths"]["/api/merchant/refunds/"]["get"]["parameters"]}["ordering"]
+    assert ordering["schema"]["items"]["enum"] == ["created_at", "-created_at", "due_at", "-due_at"]
+    assert ordering["schema"]["items"]["x-enum-varnames"] == ["CREATED_AT", "CREATED_AT_DESC", "DUE_AT", "DUE_AT_DESC"]
+    assert (ordering["style"], ordering["explode"]) == ("form", True)
+    assert schema["components"]["schemas"]["BlankEnum"] == {"enum": [""], "x-enum-varnames": ["BLANK"]}
