@@ -73,6 +73,9 @@ def test_api_root_needs_authentication(api):
 # --- the error contract ------------------------------------------------------------------------------------------
 
 
+REF = "#/components/schemas/"
+
+
 def _operations(agent):
     paths = client_for(agent).get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     return paths, [(path, method, op) for path, ops in paths["paths"].items() for method, op in ops.items()]
@@ -91,8 +94,32 @@ def test_every_operation_declares_its_refusals_and_every_declaration_is_an_opera
     assert set(OPERATIONS) == routed
 
 
-def test_each_refusal_in_the_document_lists_its_codes_with_the_one_error_body(agent):
+def _operation_key(path: str, method: str) -> str:
+    """disputes.api.error_codes' name of the operation at `path`: "<router basename>.<action>"."""
+    from django.urls import resolve
+
+    callback = resolve(path.replace("{id}", "1").replace("{proposal_id}", "1")).func
+    return f"{callback.initkwargs['basename']}.{callback.actions[method]}"
+
+
+def _input_field_codes(schema, op) -> set[str]:
+    """Every code disputes.errors.field_code can give one of the operation's inputs (body fields, query
+    parameters), whatever the problem."""
+    from disputes.errors import field_code
+
+    names = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+    for media in op.get("requestBody", {}).get("content", {}).values():
+        names |= set(schema["components"]["schemas"][media["schema"]["$ref"].rsplit("/", 1)[1]]["properties"])
+    return {field_code(name, problem) for name in names for problem in ("required", "max_length", "invalid")}
+
+
+def test_each_refusal_in_the_document_has_an_enum_of_exactly_its_codes(agent):
+    from inflection import camelize
+
+    from disputes.api.error_codes import codes_of
+
     schema, operations = _operations(agent)
+    components = schema["components"]["schemas"]
     assert len(operations) == 42
     apply = schema["paths"]["/api/buyer/refunds/"]["post"]["responses"]
     assert "`after_sales_window_passed`" in apply["422"]["description"]
@@ -101,14 +128,43 @@ def test_each_refusal_in_the_document_lists_its_codes_with_the_one_error_body(ag
     assert "Retry-After" in apply["429"]["headers"]
     agree = schema["paths"]["/api/merchant/refunds/{id}/agree/"]["post"]["responses"]
     assert "`intervention_open`" in agree["409"]["description"]
+    assert "ApiError" in components
     for path, method, op in operations:
         statuses = {status for status in op["responses"] if status.startswith("4")}
         expected = {"400", "401", "403", "404", "429"} | ({"409", "415", "422"} if method == "post" else set())
         assert statuses == expected, (method, path)
+        declared = codes_of(_operation_key(path, method))
         for status in statuses:
-            response = op["responses"][status]
-            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ApiError"}
-            assert "Codes: `" in response["description"], (method, path, status)
+            # ApiError, refined: `code` is one of an enum of this operation's codes for this status.
+            name = f"{camelize(op['operationId'])}{status}Error"
+            assert op["responses"][status]["content"]["application/json"]["schema"] == {"$ref": f"{REF}{name}"}
+            assert components[name] == {
+                "allOf": [
+                    {"$ref": f"{REF}ApiError"},
+                    {"type": "object", "properties": {"code": {"$ref": f"{REF}{name}Code"}}},
+                ]
+            }
+            codes = components[f"{name}Code"]["enum"]
+            assert len(codes) == len(set(codes))
+            # ... the declared codes and, under 400, the input fields' codes, and nothing else.
+            assert set(declared[int(status)]) <= set(codes), (method, path, status)
+            extra = set(codes) - set(declared[int(status)])
+            assert extra <= (_input_field_codes(schema, op) if status == "400" else set()), (method, path, status)
+            listed = op["responses"][status]["description"].split("Codes: ")[1]
+            assert listed == ", ".join(f"`{code}`" for code in codes) + ".", (method, path, status)
+
+
+def test_a_400_lists_the_codes_of_the_operations_inputs(agent):
+    schema, _ = _operations(agent)
+    components = schema["components"]["schemas"]
+    create = set(components["BuyerRefundsCreate400ErrorCode"]["enum"])
+    # Body fields: missing, too long, invalid; the field's own code (amount_fen: invalid_amount).
+    assert {"order_item_required", "invalid_order_item", "description_too_long", "invalid_amount"} <= create
+    assert {"too_many_files", "invalid_files", "invalid_type", "invalid_reason"} <= create
+    assert "amount_fen_required" not in create  # optional and nullable: only the service refuses it missing
+    work_list = set(components["MerchantRefundsList400ErrorCode"]["enum"])
+    assert {"invalid_state", "invalid_ordering", "invalid_limit", "invalid_offset", "invalid_type"} <= work_list
+    assert components["MerchantRefundsList401ErrorCode"]["enum"] == ["not_authenticated", "authentication_failed"]
 
 
 def test_every_declared_code_is_one_the_code_can_give():
