@@ -77,8 +77,10 @@ class BuyerRefundViewSet(CaseViewSet):
         summary="Apply for a refund or after-sales service",
         description=(
             "Applies on one of the caller's order items, as JSON or as multipart/form-data with photos. "
-            "`amount_fen` must be a whole number (else code `invalid`); the service refuses a value of 0 or less "
-            "(`invalid_amount`) or over what is still refundable (`amount_exceeds_refundable`). Other refusals: "
+            "`amount_fen` is required for `refund_only` and `return_refund` and absent (or null) for `exchange` and "
+            "`repair`; it must be a whole number more than 0 (else `invalid_amount`, 400) and at most what is still "
+            "refundable (else `amount_exceeds_refundable`, 422); an exchange or repair with an amount is refused "
+            "with `amount_not_allowed` (400). Other refusals: "
             "`order_item_not_found`, `refund_exists`, `reopen_refused`, `after_sales_window_passed`, "
             "`seven_day_window_passed`, `damage_claim_window_passed`, `evidence_type_refused`..."
         ),
