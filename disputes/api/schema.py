@@ -1,4 +1,5 @@
-"""The OpenAPI document's error contract. Every operation lists each status it can refuse with, and under each
+"""The OpenAPI document: generated in English whatever the active language (EnglishSchemaGenerator), with its
+error contract (ErrorContractSchema). Every operation lists each status it can refuse with, and under each
 status every `code` it can answer: the codes disputes.api.error_codes declares and, under 400, the code of each
 input field (its body fields and query parameters, disputes.errors.field_code).
 
