@@ -6,14 +6,31 @@ from typing import Any
 
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 
 from disputes.api.idempotency import IdempotentWrites
+from disputes.api.parsers import SafeJSONParser
 from disputes.api.throttles import AddressRateThrottle
+
+# An operation that takes files, sent as JSON without them or as multipart/form-data with them.
+JSON_OR_MULTIPART: list[type[BaseParser]] = [SafeJSONParser, MultiPartParser]
 
 
 class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key."""
+    """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key.
+
+    Bodies are JSON (REST_FRAMEWORK's parsers). An extra action that takes other bodies names its parsers in
+    @action(parser_classes=...); `create`, which shares its route with `list`, names them here."""
+
+    create_parser_classes: list[type[BaseParser]] | None = None
+
+    def get_parsers(self) -> list[BaseParser]:
+        request = getattr(self, "request", None)
+        action = getattr(self, "action_map", {}).get(request.method.lower()) if request else None
+        if action == "create" and self.create_parser_classes is not None:
+            return [parser() for parser in self.create_parser_classes]
+        return super().get_parsers()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         address = AddressRateThrottle()

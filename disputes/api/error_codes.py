@@ -8,9 +8,7 @@ rule refused a well-formed request, 429 throttled.
 
 A 400 that names fields also carries `field_codes`, one stable code per field (disputes.errors.field_code):
 `<field>_required`, `<field>_too_long`, `invalid_<field>` or the field's own code (`invalid_amount`). Those are
-read off the operation's request body and are not repeated here; codes a service gives are."""
-
-from typing import Any
+read off the operation's inputs (disputes.api.schema) and are not repeated here; codes a service gives are."""
 
 Codes = dict[int, tuple[str, ...]]
 
@@ -200,10 +198,3 @@ def codes_of(operation: str) -> Codes:
             known = merged.setdefault(status, [])
             known.extend(code for code in codes if code not in known)
     return {status: tuple(codes) for status, codes in sorted(merged.items())}
-
-
-def declared(operation: str, status: int, code: str, *, field_codes: dict[str, Any] | None = None) -> bool:
-    """Whether `operation` declares `code` under `status`; a 400 naming its fields is declared by its body."""
-    if status == 400 and field_codes and (code == "invalid" or code in field_codes.values()):
-        return True
-    return code in codes_of(operation).get(status, ())

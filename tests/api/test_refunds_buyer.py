@@ -276,6 +276,33 @@ def test_a_money_refund_without_an_amount_is_refused(buyer, goods):
     assert RefundRequest.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("refund_type", "amount", "status", "code"),
+    [
+        ("return_refund", None, 400, "invalid_amount"),
+        ("exchange", 100, 400, "amount_not_allowed"),
+        ("repair", 0, 400, "invalid_amount"),
+        ("exchange", None, 201, None),
+        ("repair", "omitted", 201, None),
+    ],
+)
+def test_the_amount_is_required_exactly_where_the_document_says(agent, buyer, goods, refund_type, amount, status, code):
+    """OpenAPI cannot make `amount_fen` required on `refund_type`'s value; its description says what happens."""
+    field = (
+        client_for(agent)
+        .get(reverse("api:schema"), {"format": "json"})
+        .json()["components"]["schemas"]["BuyerRefundApplyRequest"]["properties"]["amount_fen"]
+    )
+    assert "Required when `refund_type` is `refund_only` or `return_refund`" in field["description"]
+    assert "(400 `amount_not_allowed`" in field["description"]
+    body = {"order_item": goods.pk, "refund_type": refund_type, "reason": "quality", "amount_fen": amount}
+    if amount == "omitted":
+        del body["amount_fen"]
+    resp = client_for(buyer.user).post(LIST, body, format="json")
+    assert resp.status_code == status, resp.content
+    assert resp.json().get("code") == code
+
+
 def test_the_refundable_amount_counts_earlier_successful_refunds(buyer, goods, merchant_user, clock):
     first = apply(buyer, goods, refund_type="refund_only", amount_fen=100_000)
     refund_agree(actor=merchant_user, refund_id=first.pk)

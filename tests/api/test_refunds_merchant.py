@@ -487,6 +487,21 @@ def test_ordering_by_apply_time_and_deadline(work_list, merchant_user):
     assert listed(merchant_user, ordering="due_at", state="wait_buyer_return") == names(w, "c", "d")
 
 
+def test_several_sort_keys_repeated_or_comma_separated(work_list, buyer, merchant, merchant_user, clock):
+    """A generated client repeats the parameter (the OpenAPI document's form); django-filter's comma list works
+    too. Both sort by the first key, then by the next."""
+    clock.move_to(datetime(2026, 3, 3, 11, 0, tzinfo=BJ))
+    later = apply(buyer, merchant, refund_type="refund_only")
+    refund_cancel(actor=buyer.user, refund_id=later.pk)  # no deadline, like e: the second key decides
+    w = {**work_list, "f": later}
+    assert listed(merchant_user, ordering=["due_at", "created_at"]) == names(w, "a", "b", "c", "d", "e", "f")
+    assert listed(merchant_user, ordering=["due_at", "-created_at"]) == names(w, "a", "b", "c", "d", "f", "e")
+    assert listed(merchant_user, ordering="due_at,-created_at") == names(w, "a", "b", "c", "d", "f", "e")
+    refused = token_client(merchant_user).get(f"{LIST}?ordering=-due_at&ordering=amount_fen")
+    assert refused.status_code == 400
+    assert_fields_refused(refused.json(), {"ordering": "invalid_ordering"})
+
+
 def test_the_express_case_shows_the_verified_claim(work_list, merchant_user):
     detail = token_client(merchant_user).get(detail_url(work_list["d"].pk)).json()
     assert detail["express"] is True and detail["agreed_on_behalf"] is True

@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from disputes.api.base import CaseViewSet
+from disputes.api.base import JSON_OR_MULTIPART, CaseViewSet
 from disputes.api.buyer.intervention_serializers import (
     BuyerInterventionOpenSerializer,
     BuyerInterventionOpenUploadSerializer,
@@ -169,6 +169,7 @@ class BuyerInterventionViewSet(InterventionCaseActions):
 
     permission_classes = [IsAuthenticated, IsBuyer]
     scope = staticmethod(interventions_for_buyer)
+    create_parser_classes = JSON_OR_MULTIPART
 
     @extend_schema(
         summary="Ask for platform intervention",

@@ -25,16 +25,22 @@ FILES_HELP = (
 )
 
 
-def _amount_field(*, required: bool | None = None, allow_null: bool = False) -> serializers.IntegerField:
+AMOUNT_HELP = "Refund amount in fen (1 元 = 100 fen), a whole number; more than 0 and at most `refundable_fen`."
+# OpenAPI cannot make a field required on another's value; the description says exactly what the service does
+# (disputes.services.refunds.common.check_amount).
+APPLY_AMOUNT_HELP = (
+    f"{AMOUNT_HELP} Required when `refund_type` is `refund_only` or `return_refund`: omitted or null, the "
+    "application is refused (400 `invalid_amount`). An `exchange` or `repair` takes no amount: omit it or send "
+    "null; an amount is refused (400 `amount_not_allowed`, or `invalid_amount` for 0 or less)."
+)
+
+
+def _amount_field(*, allow_null: bool = False, help_text: str = AMOUNT_HELP) -> serializers.IntegerField:
     # A whole number from 1 to the column's limit, else `invalid_amount` (disputes.errors.field_code): the same
     # code the service gives a value of 0 or less. Whether it is at most what is still refundable is the
     # service's rule (amount_exceeds_refundable, 422).
     return serializers.IntegerField(
-        min_value=1,
-        max_value=BIGINT_MAX,
-        help_text="Refund amount in fen (1 元 = 100 fen), a whole number; more than 0 and at most `refundable_fen`.",
-        required=required,
-        allow_null=allow_null,
+        min_value=1, max_value=BIGINT_MAX, help_text=help_text, required=False, allow_null=allow_null
     )
 
 
@@ -49,7 +55,7 @@ class BuyerRefundApplySerializer(serializers.Serializer):
     )
     refund_type = serializers.ChoiceField(choices=RefundType.choices)
     reason = serializers.ChoiceField(choices=RefundReason.choices)
-    amount_fen = _amount_field(required=False, allow_null=True)
+    amount_fen = _amount_field(allow_null=True, help_text=APPLY_AMOUNT_HELP)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     damage_guarantee = serializers.BooleanField(
         required=False,
@@ -70,7 +76,7 @@ class BuyerRefundApplyUploadSerializer(BuyerRefundApplySerializer):
 class BuyerRefundModifySerializer(serializers.Serializer):
     """A buyer's change to a refused request; omitted fields stay as they are."""
 
-    amount_fen = _amount_field(required=False)
+    amount_fen = _amount_field()
     reason = serializers.ChoiceField(choices=RefundReason.choices, required=False)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
 

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from disputes.api.base import CaseViewSet
+from disputes.api.base import JSON_OR_MULTIPART, CaseViewSet
 from disputes.api.buyer.refund_serializers import (
     BuyerRefundApplySerializer,
     BuyerRefundApplyUploadSerializer,
@@ -51,7 +51,8 @@ class BuyerRefundViewSet(CaseViewSet):
     """A buyer's refund and after-sales requests (退款/售后); every write goes through a service."""
 
     permission_classes = [IsAuthenticated, IsBuyer]
-    queryset = RefundRequest.objects.none()  # the real one is scoped per caller in get_queryset
+    queryset = RefundRequest.objects.none()
+    create_parser_classes = JSON_OR_MULTIPART  # the real one is scoped per caller in get_queryset
 
     def get_queryset(self) -> QuerySet[RefundRequest]:
         if getattr(self, "swagger_fake_view", False):
@@ -76,8 +77,10 @@ class BuyerRefundViewSet(CaseViewSet):
         summary="Apply for a refund or after-sales service",
         description=(
             "Applies on one of the caller's order items, as JSON or as multipart/form-data with photos. "
-            "`amount_fen` must be a whole number (else code `invalid`); the service refuses a value of 0 or less "
-            "(`invalid_amount`) or over what is still refundable (`amount_exceeds_refundable`). Other refusals: "
+            "`amount_fen` is required for `refund_only` and `return_refund` and absent (or null) for `exchange` and "
+            "`repair`; it must be a whole number more than 0 (else `invalid_amount`, 400) and at most what is still "
+            "refundable (else `amount_exceeds_refundable`, 422); an exchange or repair with an amount is refused "
+            "with `amount_not_allowed` (400). Other refusals: "
             "`order_item_not_found`, `refund_exists`, `reopen_refused`, `after_sales_window_passed`, "
             "`seven_day_window_passed`, `damage_claim_window_passed`, `evidence_type_refused`..."
         ),
@@ -162,9 +165,9 @@ class BuyerRefundViewSet(CaseViewSet):
         tags=TAGS,
         summary="Claim express rights protection (极速维权), with photos",
         description=(
-            "For buyers rated 优秀 or 极好 (else `express_rating_required`), after the merchant refused a "
-            "quality or damage request within the after-sales window. One bad file refuses the whole claim "
-            "(e.g. `evidence_type_refused`); nothing is stored then."
+            "For buyers rated excellent (优秀) or outstanding (极好), else `express_rating_required`; after the "
+            "merchant refused a quality or damage request within the after-sales window. One bad file refuses the "
+            "whole claim (e.g. `evidence_type_refused`); nothing is stored then."
         ),
         request={"multipart/form-data": BuyerRefundExpressClaimCreateSerializer},
         responses={

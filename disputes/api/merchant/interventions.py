@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from disputes.api.base import JSON_OR_MULTIPART
 from disputes.api.buyer.intervention_serializers import InterventionCaseSerializer
 from disputes.api.buyer.interventions import InterventionCaseActions
 from disputes.api.merchant.intervention_serializers import (
@@ -46,6 +47,7 @@ class MerchantInterventionViewSet(InterventionCaseActions):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated, IsParty]
     scope = staticmethod(interventions_for_merchant)
+    create_parser_classes = JSON_OR_MULTIPART
 
     @extend_schema(
         summary="Ask for platform intervention after refusing the returned goods",
