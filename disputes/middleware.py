@@ -2,8 +2,9 @@
 
 - a NUL byte in the path or the query string (PostgreSQL cannot store one, so a filter value carrying it used to
   fail with a server error): `parse_error`;
-- an API body larger than the API takes (API_MAX_JSON_BYTES for JSON and any other non-multipart body, API_MAX_UPLOAD_BYTES for
-  multipart uploads), judged by its Content-Length before a byte of it is read: `request_too_large`."""
+- an API body larger than the API takes (API_MAX_JSON_BYTES for JSON and any other non-multipart body,
+  API_MAX_UPLOAD_BYTES for multipart uploads), judged by its Content-Length before a byte of it is read:
+  `request_too_large`."""
 
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
