@@ -17,6 +17,9 @@ class DisputesConfig(AppConfig):
         # Register the Celery tasks in every process (web and worker alike): services enqueue them by name
         # (disputes.jobs), so nothing else imports this module.
         from disputes import tasks  # noqa: F401
+        from disputes.events import hooks
+
+        hooks.connect()
 
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="disputes.grant_app_role")
 

@@ -41,6 +41,9 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         gettext_noop("Help request: resolution auto-confirmed after"),
     ),
     PolicyDefault("help.at_risk_before", "help", "minutes", 15, gettext_noop("Help request: at risk when due within")),
+    PolicyDefault(
+        "refund.at_risk_before", "refund", "minutes", 15, gettext_noop("Refund: automatic action soon when due within")
+    ),
     PolicyDefault("help.solution_penalty", "help", "points", 5000, gettext_noop("Help request: 1-hour miss penalty")),
     # 48-hour penalties per service standard (RULES.md section 6)
     PolicyDefault(

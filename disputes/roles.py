@@ -37,7 +37,9 @@ _CASE_MODELS = (
     "appeal",
 )
 
-_VIEW_ALL = [f"disputes.view_{m}" for m in (*_CORE_MODELS, *_LEDGER_MODELS, *_CASE_MODELS, "policy", "policychange")]
+_VIEW_ALL = [
+    f"disputes.view_{m}" for m in (*_CORE_MODELS, *_LEDGER_MODELS, *_CASE_MODELS, "policy", "policychange", "event")
+]
 _VIEW_ALL += ["django_fsm_log.view_statelog"]
 # Staff who review a force-majeure claim download its evidence through the admin.
 _VIEW_ALL += ["disputes.view_forcemajeureevidence"]

@@ -32,6 +32,19 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         description="Move cases to mediation when evidence closes, finalize judgments when the appeal window "
         "closes, resume suspensions, flag decision deadlines at risk or missed.",
     ),
+    PeriodicTaskSpec(
+        name="Publish events",
+        task="disputes.publish_events",
+        every_seconds=10,
+        description="Publish committed events in order to the polling API and the webhook deliveries; each "
+        "commit that writes an event asks for this at once, the schedule catches a request that was lost.",
+    ),
+    PeriodicTaskSpec(
+        name="Deadlines due soon",
+        task="disputes.due_soon_sweep",
+        every_seconds=60,
+        description="Write one *_due_soon event per deadline that falls within its policy's lead time.",
+    ),
 )
 
 

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from disputes.actors import system_actor
+from disputes.events.publish import publish
 from disputes.services.help_requests import help_request_dispatch
 from disputes.services.help_sweep import help_sweep as run_help_sweep
 from disputes.services.interventions.sweep import intervention_sweep as run_intervention_sweep
@@ -59,6 +60,13 @@ def help_dispatch_one(request_id: int) -> None:
     else:
         # Cancelled within its window, or the sweep got there first: the expected end of the race, not a failure.
         logger.debug("HR-%s: nothing to dispatch (cancelled, or already dispatched)", request_id)
+
+
+@shared_task(name="disputes.publish_events", acks_late=True, ignore_result=True)
+def publish_events() -> int:
+    """Publish committed events in order (disputes.events.publish): asked for after each commit that wrote one,
+    and scheduled every 10 seconds by celery beat as well, for a request lost on the way."""
+    return publish()
 
 
 @shared_task(name="disputes.send_notification", ignore_result=True)

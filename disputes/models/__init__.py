@@ -1,6 +1,7 @@
 """Models, one module per aggregate; this package re-exports them by name."""
 
 from disputes.models.catalog import Product, SupportedCity
+from disputes.models.events import Event
 from disputes.models.help_requests import (
     AnomalyKind,
     ClaimStatus,
@@ -87,6 +88,7 @@ __all__ = [
     "DeadlineKind",
     "DueAction",
     "EntryKind",
+    "Event",
     "EvidenceItem",
     "EvidenceRequest",
     "ExpressClaim",

@@ -1,6 +1,6 @@
 """What every service does around a step, written once for all of them: lock the row, check that the state
 machine allows the step now and lets this actor take it (the model's declarations, disputes.models.steps), and
-write the audit row for steps that record something besides a transition."""
+write the audit row (and its event) for steps that record something besides a transition."""
 
 from typing import Any, TypeVar
 
@@ -11,6 +11,7 @@ from django_fsm_log.models import StateLog
 
 from disputes.actors import Actor
 from disputes.errors import InvalidTransition, NotFound
+from disputes.events.hooks import step_recorded
 from disputes.models.steps import Rule, Who
 
 M = TypeVar("M", bound=models.Model)
@@ -83,12 +84,14 @@ def audit(obj: models.Model, *, actor: Actor | None, step: str, description: str
     """A history row (django-fsm-log's StateLog) for what a service recorded outside a transition: the case's
     creation (`source=None`), or a note on the case, from its current state unless `source` says otherwise."""
     state = getattr(obj, "state", None)
+    source_state = state if source == CURRENT else source
     StateLog.objects.create(
         by=actor,
-        source_state=state if source == CURRENT else source,
+        source_state=source_state,
         state=state,
         transition=step,
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
         description=description[:2000],
     )
+    step_recorded(obj, step=step, actor=actor, source=source_state, state=state)

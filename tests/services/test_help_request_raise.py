@@ -124,6 +124,7 @@ def test_raise_writes_history_and_schedules_dispatch_after_commit(item, buyer, d
 
     with django_capture_on_commit_callbacks() as callbacks:
         request = raise_at(bj(2026, 3, 2, 10), buyer=buyer, item=item)
-    assert len(callbacks) == 1
+    # The dispatch after the cancel window, and one request to publish the events the raise wrote.
+    assert sorted(c.args[0] for c in callbacks) == ["disputes.help_dispatch_one", "disputes.publish_events"]
     log = StateLog.objects.for_(request).get()
     assert (log.transition, log.state, log.by) == ("raise", HelpState.RAISED, buyer.user)
