@@ -104,3 +104,9 @@ def step_event(case_type: str, step: str) -> str:
 
 def evented_models() -> list[type[models.Model]]:
     return [apps.get_model("disputes", name) for name in CASE_TYPES]
+
+
+def deadline_fields(model: type[models.Model]) -> list[str]:
+    """The clocks an event about a `model` case carries in payload.deadlines: its *_due_at columns (and a help
+    request's dispatch_at, the end of its cancel window)."""
+    return [f.name for f in model._meta.concrete_fields if f.name.endswith("due_at") or f.name == "dispatch_at"]

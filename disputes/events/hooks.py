@@ -10,7 +10,7 @@ from django.db import models
 from django_fsm.signals import post_transition
 
 from disputes.actors import Actor, buyer_of, is_system, merchant_of, provider_of
-from disputes.events.catalogue import CASE_TYPES, step_event, transition_event
+from disputes.events.catalogue import CASE_TYPES, deadline_fields, step_event, transition_event
 from disputes.events.record import record
 
 # The case a claim's events are about.
@@ -32,8 +32,7 @@ def role_of(actor: Actor | None) -> str:
 
 def deadlines_of(case: models.Model) -> dict[str, datetime | None]:
     """The case's clocks as they stand: its *_due_at columns (and a help request's dispatch_at)."""
-    names = [f.name for f in case._meta.concrete_fields if f.name.endswith("due_at") or f.name == "dispatch_at"]
-    return {name: getattr(case, name) for name in names}
+    return {name: getattr(case, name) for name in deadline_fields(type(case))}
 
 
 def case_of(instance: models.Model) -> models.Model:

@@ -89,7 +89,7 @@ def record(
             return None
         return Event.objects.get(dedupe_key=dedupe_key)
     event.save()
-    _publish_after_commit()
+    publish_after_commit()
     return event
 
 
@@ -116,7 +116,7 @@ def record_many(events: list[PendingEvent]) -> int:
     now = timezone.now()
     rows = [
         (
-            uuid.uuid4(),
+            str(uuid.uuid4()),
             e.type,
             e.case_type,
             e.case_id,
@@ -133,7 +133,7 @@ def record_many(events: list[PendingEvent]) -> int:
     keyed = any(e.dedupe_key is not None for e in events)
     written = insert_rows(Event, _COLUMNS, rows, unique="dedupe_key" if keyed else None)
     if written:
-        _publish_after_commit()
+        publish_after_commit()
     return written
 
 
@@ -145,7 +145,7 @@ def _json_value(payload: dict[str, Any]) -> Any:
     return payload
 
 
-def _publish_after_commit() -> None:
+def publish_after_commit() -> None:
     """Ask the publisher to run once this transaction commits, at most once per transaction."""
     if connection.in_atomic_block and any(
         getattr(func, "args", None) == (PUBLISH,) for _, func, _ in connection.run_on_commit

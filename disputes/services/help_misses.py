@@ -15,6 +15,8 @@ from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
 from disputes.deadlines import in_time
 from disputes.errors import InvalidTransition
+from disputes.events.money import miss_events, penalty_event
+from disputes.events.record import record_many
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -238,6 +240,7 @@ def build_misses(
 def write_misses(batch: _Batch) -> int:
     """Write a batch; every row has a unique key, so a replay writes nothing. Returns the credits written."""
     Violation.objects.bulk_create(batch.violations, ignore_conflicts=True, batch_size=2000)
+    miss_events(batch.violations)  # keyed like the violations: a replay writes none
     credits = ledger_post_many(batch.buyer_entries)
     ledger_post_many(batch.merchant_entries)
     return credits
@@ -290,6 +293,7 @@ def release_held_penalty(*, request: HelpRequest, deadline: str, approve: bool, 
         return  # the deadline has not passed yet: the sweep will read the claim's decision
     if approve:
         violation.exempt(at=now, by=actor, description="Force majeure approved: penalty voided")
+        record_many([penalty_event("penalty.voided", violation)])
     else:
         key = penalty_key(request.pk, deadline)
         memo = f"HR-{request.pk} force majeure rejected: penalty credited"
@@ -309,4 +313,5 @@ def release_held_penalty(*, request: HelpRequest, deadline: str, approve: bool, 
             **common,
         )
         violation.pay_held(at=now, by=actor, description="Force majeure rejected: penalty credited")
+        record_many([penalty_event("penalty.credited", violation)])
     violation.save(update_fields=["status", "decided_at", "decided_by"])

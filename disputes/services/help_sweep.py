@@ -13,6 +13,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
 from disputes.deadlines import missed_q
+from disputes.events.bulk import transition_events
 from disputes.models import DeadlineKind, HelpRequest
 from disputes.models.help_requests import DUE_FIELD
 from disputes.models.steps import sources_of, target_of
@@ -64,6 +65,7 @@ def bulk_step(
             insert_transitions(
                 HelpRequest, rows, transition=step, target=target, description=description, actor_id=actor.pk, at=now
             )
+            transition_events(HelpRequest, rows, transition=step, target=target, at=now)
             done += len(rows)
         if len(rows) < batch_size:
             return done

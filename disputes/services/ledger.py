@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from disputes.actors import Actor
 from disputes.errors import IdempotencyConflict, RuleRefused, ValidationFailed
+from disputes.events.money import entry_events
 from disputes.models.ledger import EntryKind, LedgerEntry
 from disputes.sql.bulk import insert_instances, insert_rows
 
@@ -84,6 +85,7 @@ def ledger_post(
         entry.source_id = source.pk
     if idempotency_key is None:
         entry.save()
+        entry_events(model, [entry])
         return Posted(entry, True)
     try:
         # The savepoint keeps the caller's transaction usable when the insert loses a race.
@@ -99,6 +101,7 @@ def ledger_post(
                 details={"existing_entry": existing.pk},
             ) from None
         return Posted(existing, False)
+    entry_events(model, [entry])
     return Posted(entry, True)
 
 
@@ -131,7 +134,10 @@ def ledger_post_many(entries: list[E]) -> int:
     keys = [e.idempotency_key for e in entries]
     if any(k is None for k in keys) or len(set(keys)) != len(keys):
         raise ValidationFailed("Bulk postings need distinct idempotency keys.", code="bulk_keys")
-    return insert_instances(entries, unique="idempotency_key")
+    written = insert_instances(entries, unique="idempotency_key")
+    if written:
+        entry_events(type(entries[0]), entries)  # keyed like the entries: one event per entry, ever
+    return written
 
 
 @dataclass(slots=True)
@@ -193,7 +199,10 @@ def ledger_post_pending(model: type[LedgerEntry], entries: list[PendingEntry]) -
         )
         for e in entries
     ]
-    return insert_rows(model, [*account, *_PENDING_COLUMNS, "created_at"], rows, unique="idempotency_key")
+    written = insert_rows(model, [*account, *_PENDING_COLUMNS, "created_at"], rows, unique="idempotency_key")
+    if written:
+        entry_events(model, entries)  # keyed like the entries: one event per entry, ever
+    return written
 
 
 def ledger_balance(model: type[LedgerEntry], **account: Any) -> int:

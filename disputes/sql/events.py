@@ -1,10 +1,13 @@
-"""The publisher's one write (disputes.events.publish): sequence numbers for a batch of events, in id order."""
+"""Events written set-based on PostgreSQL: the publisher's sequence numbers (disputes.events.publish) and the events of
+a sweep's bulk transition (disputes.events.bulk)."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from django.db import connection
+from django.db import connection, models
+from django.utils import timezone
 
-from disputes.models.events import Event
+from disputes.models.events import PAYLOAD_VERSION, Event
 from disputes.sql.bulk import array_literal
 
 
@@ -23,3 +26,56 @@ def assign_sequences(ids: Sequence[int], *, start: int) -> None:
             f"UPDATE {table} SET sequence = %s WHERE id = %s",
             [(start + n, pk) for n, pk in enumerate(ids)],
         )
+
+
+def iso_utc(column: str) -> str:
+    """SQL for a timestamp column as the JSON text Django writes for it (DjangoJSONEncoder: UTC as "Z",
+    milliseconds only when there is a fraction), so an event reads the same whichever path wrote it."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL WHEN date_trunc('second', {column}) = {column} "
+        f"""THEN to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
+        f"""ELSE to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END"""
+    )
+
+
+def insert_transition_events_pg(
+    model: type[models.Model],
+    rows: Sequence[tuple[int, str]],
+    *,
+    type_: str,
+    case_type: str,
+    transition: str,
+    target: str,
+    deadlines: Sequence[str],
+    at: datetime,
+) -> int:
+    """The events of one bulk transition (a sweep's), in one statement: one per (case id, source state), with the
+    case's merchant, buyer and clocks read from its row."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    events = connection.ops.quote_name(Event._meta.db_table)
+    clocks = ", ".join(f"'{name}', {iso_utc('c.' + connection.ops.quote_name(name))}" for name in deadlines)
+    sql = f"""
+        INSERT INTO {events} (uid, type, case_type, case_id, merchant_id, buyer_id, occurred_at, created_at, version,
+                              payload)
+        SELECT gen_random_uuid(), %(type)s, %(case_type)s, c.id, c.merchant_id, c.buyer_id, %(at)s, %(now)s,
+               %(version)s,
+               jsonb_build_object('transition', %(transition)s::text, 'field', 'state', 'from', u.source,
+                                  'to', %(target)s::text, 'by', 'system', 'deadlines', jsonb_build_object({clocks}))
+        FROM unnest(%(ids)s::bigint[], %(sources)s::text[]) AS u(id, source)
+        JOIN {table} c ON c.id = u.id"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "type": type_,
+                "case_type": case_type,
+                "at": at,
+                "now": timezone.now(),
+                "version": PAYLOAD_VERSION,
+                "transition": transition,
+                "target": target,
+                "ids": array_literal([pk for pk, _ in rows]),
+                "sources": array_literal([source for _, source in rows]),
+            },
+        )
+        return cursor.rowcount

@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
 from disputes.actors import Actor
+from disputes.events.record import publish_after_commit
 from disputes.models import (
     BuyerPointsEntry,
     ClaimStatus,
@@ -22,9 +23,11 @@ from disputes.models import (
     ViolationKind,
     ViolationStatus,
 )
+from disputes.models.events import PAYLOAD_VERSION, Event
 from disputes.policies import PolicySnapshot
 from disputes.services.help_misses import ENTRY_KIND, MissRules, SweepResult, memos, penalty_key, violation_key
 from disputes.sql.bulk import array_literal
+from disputes.sql.events import iso_utc
 
 
 def _table(model: Any) -> str:
@@ -85,16 +88,52 @@ _PG_WRITE = """
         SELECT merchant_id, buyer_id, %(vkind)s, id, %(deadline)s, vkey, due_at, status, %(score)s, points, basis,
                '', '', %(now)s
         FROM src ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING help_request_id, merchant_id, buyer_id, deadline, status, compensation_points AS points,
+                  penalty_basis AS basis, occurred_at, idempotency_key
     ), buyer_entries AS (
         INSERT INTO {points} (buyer_id, amount, kind, idempotency_key, source_type_id, source_id, memo,
             occurred_at, created_at, created_by_id)
         SELECT buyer_id, points, %(ekind)s, pkey, %(ct)s, id, bmemo, due_at, %(now)s, %(actor)s
-        FROM src WHERE status = %(paid)s ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1
+        FROM src WHERE status = %(paid)s ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING buyer_id, amount, kind, idempotency_key, source_id, occurred_at, memo
     ), merchant_entries AS (
         INSERT INTO {account} (merchant_id, amount, kind, idempotency_key, source_type_id, source_id, memo,
             occurred_at, created_at, created_by_id)
         SELECT merchant_id, -points, %(ekind)s, pkey, %(ct)s, id, mmemo, due_at, %(now)s, %(actor)s
         FROM src WHERE status = %(paid)s ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING merchant_id, amount, kind, idempotency_key, source_id, occurred_at, memo
+    ), events AS (
+        INSERT INTO {event} (uid, type, case_type, case_id, merchant_id, buyer_id, occurred_at, created_at, version,
+                             payload, dedupe_key)
+        SELECT gen_random_uuid(), 'help_request.' || v.deadline || '_breached', 'help_request', v.help_request_id,
+               v.merchant_id, v.buyer_id, v.occurred_at, %(now)s, %(version)s,
+               jsonb_build_object('deadline', v.deadline, 'due_at', {v_at},
+                                  'penalty', jsonb_build_object('status', CASE v.status WHEN %(paid)s THEN 'credited'
+                                                                          ELSE v.status END,
+                                                                'points', v.points, 'basis', v.basis)),
+               v.idempotency_key || ':breached'
+        FROM violations v
+        UNION ALL
+        SELECT gen_random_uuid(), p.type, 'help_request', v.help_request_id, v.merchant_id, v.buyer_id, v.occurred_at,
+               %(now)s, %(version)s, jsonb_build_object('deadline', v.deadline, 'points', v.points, 'basis', v.basis),
+               v.idempotency_key || ':' || p.type
+        FROM violations v
+        JOIN (VALUES (%(paid)s, 'penalty.credited'), ('held', 'penalty.held')) AS p(status, type) ON p.status = v.status
+        UNION ALL
+        SELECT gen_random_uuid(), 'ledger.entry_posted', 'help_request', b.source_id, NULL, b.buyer_id, b.occurred_at,
+               %(now)s, %(version)s,
+               jsonb_build_object('ledger', 'buyer_points', 'amount', b.amount, 'kind', b.kind,
+                                  'idempotency_key', b.idempotency_key, 'occurred_at', {b_at}, 'memo', b.memo),
+               'buyer_points:' || b.idempotency_key
+        FROM buyer_entries b
+        UNION ALL
+        SELECT gen_random_uuid(), 'ledger.entry_posted', 'help_request', m.source_id, m.merchant_id, NULL,
+               m.occurred_at, %(now)s, %(version)s,
+               jsonb_build_object('ledger', 'merchant_account', 'amount', m.amount, 'kind', m.kind,
+                                  'idempotency_key', m.idempotency_key, 'occurred_at', {m_at}, 'memo', m.memo),
+               'merchant_account:' || m.idempotency_key
+        FROM merchant_entries m
+        ON CONFLICT (dedupe_key) DO NOTHING
     )
     SELECT count(*) FROM buyer_entries"""
 
@@ -116,7 +155,14 @@ def sweep_misses_pg(
         for wait, take in _PG_TAKE.items()
     }
     due_column = "solution_due_at" if deadline == DeadlineKind.SOLUTION else "resolution_due_at"
-    write_sql = _PG_WRITE.format(due=due_column, **tables)
+    write_sql = _PG_WRITE.format(
+        due=due_column,
+        event=_table(Event),
+        v_at=iso_utc("v.occurred_at"),
+        b_at=iso_utc("b.occurred_at"),
+        m_at=iso_utc("m.occurred_at"),
+        **tables,
+    )
     fixed = {
         "vkind": str(ViolationKind.BREACH_OF_PROMISE),
         "deadline": str(deadline),
@@ -126,6 +172,7 @@ def sweep_misses_pg(
         "ct": ContentType.objects.get_for_model(HelpRequest).pk,
         "actor": actor.pk,
         "paid": str(ViolationStatus.NOT_COUNTED),
+        "version": PAYLOAD_VERSION,
     }
     rules = MissRules(deadline, policies)
     wait = False
@@ -145,6 +192,7 @@ def sweep_misses_pg(
             )
             rows = [MarkedMiss(*row) for row in cursor.fetchall()]
             if rows:
+                publish_after_commit()
                 _write_pg_batch(
                     cursor, rows, write_sql=write_sql, fixed=fixed, rules=rules, deadline=deadline, result=result
                 )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
 from disputes.deadlines import missed_q
+from disputes.events.bulk import transition_events
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
 from disputes.models.steps import declared, sources_of, steps_by, target_of
 from disputes.notifications import notify_many_after_commit
@@ -201,6 +202,9 @@ def _apply_batch(
             description=timeout.description,
             actor_id=actor.pk,
             at=now,
+        )
+        transition_events(
+            RefundRequest, [(r.id, r.state) for r in group], transition=timeout.step, target=timeout.target, at=now
         )
     result.credits += postings.write().merchant
     return unfit
