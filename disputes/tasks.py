@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from disputes.actors import system_actor
+from disputes.events.due_soon import due_soon_sweep as run_due_soon_sweep
 from disputes.events.publish import publish
 from disputes.services.help_requests import help_request_dispatch
 from disputes.services.help_sweep import help_sweep as run_help_sweep
@@ -67,6 +68,15 @@ def publish_events() -> int:
     """Publish committed events in order (disputes.events.publish): asked for after each commit that wrote one,
     and scheduled every 10 seconds by celery beat as well, for a request lost on the way."""
     return publish()
+
+
+@shared_task(name="disputes.due_soon_sweep", acks_late=True, ignore_result=True)
+def due_soon_sweep() -> int:
+    """Announce deadlines entering their lead time (scheduled every minute by celery beat)."""
+    written = run_due_soon_sweep()
+    if written:
+        logger.info("due-soon sweep: %s deadlines announced", written)
+    return written
 
 
 @shared_task(name="disputes.send_notification", ignore_result=True)

@@ -187,6 +187,9 @@ OPERATIONS: dict[str, list[Codes]] = {
     "merchant-intervention.respond": [MERCHANT, WRITES, CASE, CASE_RESPOND],
     "merchant-intervention.appeal": [MERCHANT, WRITES, CASE, UPLOADS, CASE_APPEAL],
     "merchant-intervention.withdraw": [MERCHANT, WRITES, CASE, CASE_WITHDRAW],
+    # The event feeds (disputes.api.events).
+    "merchant-event.list": [{403: ("merchant_required",), 400: ("invalid_after", "invalid_limit")}],
+    "buyer-event.list": [BUYER, {400: ("invalid_after", "invalid_limit")}],
 }
 
 

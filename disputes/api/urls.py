@@ -8,6 +8,7 @@ from disputes.api.buyer.interventions import BuyerInterventionViewSet
 from disputes.api.buyer.refunds import BuyerRefundViewSet
 from disputes.api.buyer.views import BuyerHelpRequestViewSet
 from disputes.api.errors import not_found
+from disputes.api.events import BuyerEventViewSet, MerchantEventViewSet
 from disputes.api.merchant.interventions import MerchantInterventionViewSet
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
@@ -20,6 +21,8 @@ router.register("buyer/refunds", BuyerRefundViewSet, basename="buyer-refund")
 router.register("merchant/refunds", MerchantRefundViewSet, basename="merchant-refund")
 router.register("buyer/interventions", BuyerInterventionViewSet, basename="buyer-intervention")
 router.register("merchant/interventions", MerchantInterventionViewSet, basename="merchant-intervention")
+router.register("merchant/events", MerchantEventViewSet, basename="merchant-event")
+router.register("buyer/events", BuyerEventViewSet, basename="buyer-event")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

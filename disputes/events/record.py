@@ -4,7 +4,7 @@ Either way the publisher is asked to run once the transaction commits; a rolled-
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -80,7 +80,7 @@ def record(
         type=type,
         occurred_at=occurred_at or timezone.now(),
         version=PAYLOAD_VERSION,
-        payload=payload or {},
+        payload=in_utc(payload or {}),
         dedupe_key=dedupe_key,
         **columns,
     )
@@ -91,6 +91,17 @@ def record(
     event.save()
     publish_after_commit()
     return event
+
+
+def in_utc(value: Any) -> Any:
+    """The payload with every time in UTC, so an event reads the same whoever wrote it ("...Z" in JSON)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo is not None else value
+    if isinstance(value, dict):
+        return {k: in_utc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [in_utc(v) for v in value]
+    return value
 
 
 def _pending(event: Event) -> PendingEvent:
@@ -125,7 +136,7 @@ def record_many(events: list[PendingEvent]) -> int:
             e.occurred_at,
             now,
             PAYLOAD_VERSION,
-            _json_value(e.payload),
+            _json_value(in_utc(e.payload)),
             e.dedupe_key,
         )
         for e in events
