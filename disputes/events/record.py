@@ -159,7 +159,7 @@ def _json_value(payload: dict[str, Any]) -> Any:
 def publish_after_commit() -> None:
     """Ask the publisher to run once this transaction commits, at most once per transaction."""
     if connection.in_atomic_block and any(
-        getattr(func, "args", None) == (PUBLISH,) for _, func, _ in connection.run_on_commit
+        getattr(entry[1], "args", None) == (PUBLISH,) for entry in connection.run_on_commit
     ):
         return
     enqueue_after_commit(PUBLISH)
