@@ -17,9 +17,10 @@ class DisputesConfig(AppConfig):
         # Register the Celery tasks in every process (web and worker alike): services enqueue them by name
         # (disputes.jobs), so nothing else imports this module.
         from disputes import tasks  # noqa: F401
-        from disputes.events import hooks
+        from disputes.events import hooks, notify, publish
 
         hooks.connect()
+        publish.subscribe(notify.on_published)
 
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="disputes.grant_app_role")
 

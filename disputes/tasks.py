@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from disputes.actors import system_actor
+from disputes.events import notify as events_notify
 from disputes.events.due_soon import due_soon_sweep as run_due_soon_sweep
 from disputes.events.publish import publish
 from disputes.services.help_requests import help_request_dispatch
@@ -79,14 +80,9 @@ def due_soon_sweep() -> int:
     return written
 
 
-@shared_task(name="disputes.send_notification", ignore_result=True)
-def send_notification(*, event: str, case: str, case_id: int) -> None:
-    """Deliver a party notification. The transport is a log line until a webhook/SMS gateway is chosen."""
-    logger.info("notify %s %s:%s", event, case, case_id)
-
-
-@shared_task(name="disputes.send_notifications", ignore_result=True)
-def send_notifications(*, event: str, case: str, case_ids: list[int]) -> None:
-    """Deliver one notification per case of a sweep's batch."""
-    for case_id in case_ids:
-        send_notification(event=event, case=case, case_id=case_id)
+@shared_task(
+    name="disputes.send_event_email", acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_event_email(event_id: int) -> bool:
+    """Email the person an event concerns (disputes.events.notify); SMTP errors retry with backoff."""
+    return events_notify.send_event_email(event_id)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from disputes.admin import (
     api_keys,
     catalog,
+    events,
     express,
     force_majeure,
     help_requests,
@@ -26,6 +27,7 @@ admin.site.index_title = _("Cases, ledgers and policies")
 __all__ = [
     "api_keys",
     "catalog",
+    "events",
     "express",
     "force_majeure",
     "help_requests",

@@ -48,10 +48,15 @@ EVENT_TYPES: dict[str, str] = {
     "refund.state_changed": "A refund moved on a party's or staff's step (payload.transition names it).",
     "refund.timeout_applied": "The scheduler applied a refund timeout (payload.transition names it).",
     "refund.due_soon": "The refund's next automatic timeout falls within the lead time (once per deadline).",
+    "refund.advance_repayment_due": "The buyer must repay an instant refund the platform advanced, by "
+    "payload.repayment_due_at (the merchant refused the returned goods, or a judgment found for the merchant).",
     "refund.express_claim_decided": "An express rights-protection claim was verified or rejected.",
     "refund.noted": "Something was recorded on a refund besides a state change (payload.step names it).",
     "intervention.opened": "A platform intervention case was opened.",
     "intervention.stage_changed": "An intervention case moved stage (payload.transition names the step).",
+    "intervention.decision_due_soon": "Staff only: the platform's decision deadline on the case falls within "
+    "intervention.at_risk_before (once per deadline); the assignee is emailed.",
+    "intervention.decision_breached": "Staff only: the platform's decision deadline on the case passed undecided.",
     "intervention.noted": "Something was recorded on a case besides a stage change (payload.step names it).",
     "penalty.credited": "A missed deadline's penalty was charged to the merchant and credited to the buyer.",
     "penalty.held": "A missed deadline's penalty is held while a force-majeure claim is decided.",

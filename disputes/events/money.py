@@ -7,7 +7,6 @@ writes no new event either. The set-based PostgreSQL sweep writes the same event
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -31,17 +30,9 @@ def dedupe(*parts: object) -> str:
     return key if len(key) <= 160 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def ledger_payload(
-    ledger: str, *, amount: int, kind: str, key: str | None, occurred_at: datetime, memo: str
-) -> dict[str, Any]:
-    return {
-        "ledger": ledger,
-        "amount": amount,
-        "kind": kind,
-        "idempotency_key": key,
-        "occurred_at": occurred_at,
-        "memo": memo,
-    }
+def ledger_payload(ledger: str, *, amount: int, kind: str, key: str | None, memo: str) -> dict[str, Any]:
+    """What a `ledger.entry_posted` event says (the entry's time is the event's occurred_at)."""
+    return {"ledger": ledger, "amount": amount, "kind": kind, "idempotency_key": key, "memo": memo}
 
 
 def entry_events(model: type[models.Model], entries: Iterable[Any]) -> int:
@@ -65,7 +56,6 @@ def entry_events(model: type[models.Model], entries: Iterable[Any]) -> int:
                     amount=e.amount,
                     kind=str(e.kind),
                     key=e.idempotency_key,
-                    occurred_at=e.occurred_at,
                     memo=e.memo,
                 ),
                 dedupe(ledger, e.idempotency_key) if e.idempotency_key else None,

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django_fsm_log.models import StateLog
 from rest_framework.authtoken.models import Token
 
-from disputes.models import LEDGER_MODELS, Buyer, Merchant, Order, OrderItem, Product, ServiceCommitment
+from disputes.models import LEDGER_MODELS, Buyer, Event, Merchant, Order, OrderItem, Product, ServiceCommitment
 from disputes.sql.roles import role_privileges
 
 
@@ -109,6 +109,10 @@ def delete_benchmark_data(
             cursor.execute(f"DELETE FROM {table} WHERE {' OR '.join(account)}", params)
             if postgres:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        cursor.execute(
+            f"DELETE FROM {_table(Event)} WHERE merchant_id IN ({marks.merchants}) OR buyer_id IN ({marks.buyers})",
+            [*m, *u],
+        )
         cursor.execute(
             f"DELETE FROM {_table(StateLog)} WHERE content_type_id = %s AND object_id IN ({marks.cases(case_model)})",
             [ContentType.objects.get_for_model(case_model).pk, *m],

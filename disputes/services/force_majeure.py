@@ -16,7 +16,6 @@ from disputes.models import (
     ForceMajeureEvidence,
     HelpState,
 )
-from disputes.notifications import notify_after_commit
 from disputes.services.help_misses import release_held_penalty
 from disputes.services.help_requests import _lock, _require_responsible
 from disputes.services.inputs import clean_text
@@ -89,7 +88,6 @@ def help_force_majeure_claim(
                 sha256=info.sha256,
                 uploaded_by=actor,
             )
-        notify_after_commit("help_request.force_majeure_claimed", case="help_request", case_id=request.pk)
     return claim
 
 
@@ -109,5 +107,4 @@ def help_force_majeure_decide(*, actor: Actor, claim_id: int, approve: bool, rea
         getattr(claim, step)(at=now, by=actor, reason=why, description=why)
         claim.save()
         release_held_penalty(request=request, deadline=claim.deadline, approve=approve, actor=actor, now=now)
-        notify_after_commit("help_request.force_majeure_decided", case="help_request", case_id=request.pk)
     return claim

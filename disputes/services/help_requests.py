@@ -28,7 +28,6 @@ from disputes.models import (
     ServiceDesignation,
     SupportedCity,
 )
-from disputes.notifications import notify_after_commit
 from disputes.services.help_misses import record_misses_for
 from disputes.services.inputs import clean_text
 from disputes.services.steps import audit, lock, require_allowed, require_step
@@ -203,7 +202,6 @@ def help_request_dispatch(*, request_id: int, actor: Actor, now: datetime | None
             return False
         request.dispatch(at=now, by=actor, description="Cancel window ended: dispatched")
         request.save()
-        notify_after_commit("help_request.dispatched", case="help_request", case_id=request.pk)
     return True
 
 
@@ -236,7 +234,6 @@ def help_request_give_solution(
             description=f"Solution given{by_staff}",
         )
         request.save()
-        notify_after_commit("help_request.solution_given", case="help_request", case_id=request.pk)
     return request
 
 
@@ -262,7 +259,6 @@ def help_request_mark_resolved(*, actor: Actor, request_id: int, note: str) -> H
             description=f"Marked resolved{by_staff}",
         )
         request.save()
-        notify_after_commit("help_request.resolved", case="help_request", case_id=request.pk)
     return request
 
 
@@ -292,7 +288,6 @@ def help_request_object(*, actor: Actor, request_id: int, text: str) -> HelpRequ
             )
         request.object(at=now, text=objection, by=actor, description="Buyer objected to the resolution")
         request.save()
-        notify_after_commit("help_request.objected", case="help_request", case_id=request.pk)
     return request
 
 

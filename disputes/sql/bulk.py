@@ -29,7 +29,11 @@ def insert_rows(
         casts.append(f"%s::{field.db_type(connection)}[]")
     conflict = ""
     if unique is not None:
-        conflict = f"ON CONFLICT ({_quoted_column(_field(model, unique))}) DO NOTHING"
+        key = _field(model, unique)
+        # A nullable key may have a partial unique index (WHERE key IS NOT NULL); the predicate lets PostgreSQL
+        # infer it, and a full unique index satisfies it too.
+        where = f" WHERE {_quoted_column(key)} IS NOT NULL" if key.null else ""
+        conflict = f"ON CONFLICT ({_quoted_column(key)}){where} DO NOTHING"
     sql = (
         f"WITH inserted AS (INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
         f"SELECT * FROM unnest({', '.join(casts)}) {conflict} RETURNING 1) SELECT count(*) FROM inserted"

@@ -73,7 +73,9 @@ _PG_CLAIM = """(SELECT c.status FROM {claims} c WHERE c.help_request_id = h.id A
 
 # PostgreSQL: the violation and both ledger rows of a whole batch in one statement, from the decisions
 # the Python rules made (arrays passed as literals, see disputes.sql.bulk.array_literal); the request's
-# own columns are read back by primary key. The unique keys make a replay insert nothing.
+# own columns are read back by primary key. The unique keys make a replay insert nothing. The events (the breach,
+# the penalty, both postings) are written from what the inserts return, that is for new rows only, so exactly once
+# without a dedupe key of their own (disputes.events.money writes the same events on the portable path).
 _PG_WRITE = """
     WITH src AS (
         SELECT s.id, h.buyer_id, h.merchant_id, h.{due} AS due_at, s.points, s.basis, s.status, s.vkey, s.pkey,
@@ -104,36 +106,31 @@ _PG_WRITE = """
         RETURNING merchant_id, amount, kind, idempotency_key, source_id, occurred_at, memo
     ), events AS (
         INSERT INTO {event} (uid, type, case_type, case_id, merchant_id, buyer_id, occurred_at, created_at, version,
-                             payload, dedupe_key)
+                             payload)
         SELECT gen_random_uuid(), 'help_request.' || v.deadline || '_breached', 'help_request', v.help_request_id,
                v.merchant_id, v.buyer_id, v.occurred_at, %(now)s, %(version)s,
                jsonb_build_object('deadline', v.deadline, 'due_at', {v_at},
                                   'penalty', jsonb_build_object('status', CASE v.status WHEN %(paid)s THEN 'credited'
                                                                           ELSE v.status END,
-                                                                'points', v.points, 'basis', v.basis)),
-               v.idempotency_key || ':breached'
+                                                                'points', v.points, 'basis', v.basis))
         FROM violations v
         UNION ALL
         SELECT gen_random_uuid(), p.type, 'help_request', v.help_request_id, v.merchant_id, v.buyer_id, v.occurred_at,
-               %(now)s, %(version)s, jsonb_build_object('deadline', v.deadline, 'points', v.points, 'basis', v.basis),
-               v.idempotency_key || ':' || p.type
+               %(now)s, %(version)s, jsonb_build_object('deadline', v.deadline, 'points', v.points, 'basis', v.basis)
         FROM violations v
         JOIN (VALUES (%(paid)s, 'penalty.credited'), ('held', 'penalty.held')) AS p(status, type) ON p.status = v.status
         UNION ALL
         SELECT gen_random_uuid(), 'ledger.entry_posted', 'help_request', b.source_id, NULL, b.buyer_id, b.occurred_at,
                %(now)s, %(version)s,
                jsonb_build_object('ledger', 'buyer_points', 'amount', b.amount, 'kind', b.kind,
-                                  'idempotency_key', b.idempotency_key, 'occurred_at', {b_at}, 'memo', b.memo),
-               'buyer_points:' || b.idempotency_key
+                                  'idempotency_key', b.idempotency_key, 'memo', b.memo)
         FROM buyer_entries b
         UNION ALL
         SELECT gen_random_uuid(), 'ledger.entry_posted', 'help_request', m.source_id, m.merchant_id, NULL,
                m.occurred_at, %(now)s, %(version)s,
                jsonb_build_object('ledger', 'merchant_account', 'amount', m.amount, 'kind', m.kind,
-                                  'idempotency_key', m.idempotency_key, 'occurred_at', {m_at}, 'memo', m.memo),
-               'merchant_account:' || m.idempotency_key
+                                  'idempotency_key', m.idempotency_key, 'memo', m.memo)
         FROM merchant_entries m
-        ON CONFLICT (dedupe_key) DO NOTHING
     )
     SELECT count(*) FROM buyer_entries"""
 
@@ -159,8 +156,6 @@ def sweep_misses_pg(
         due=due_column,
         event=_table(Event),
         v_at=iso_utc("v.occurred_at"),
-        b_at=iso_utc("b.occurred_at"),
-        m_at=iso_utc("m.occurred_at"),
         **tables,
     )
     fixed = {

@@ -110,7 +110,7 @@ def test_a_missed_deadline_writes_breach_penalty_and_both_postings_exactly_once(
         -5000,
     )
     assert buyer_side.payload["kind"] == "help_solution_penalty"
-    assert buyer_side.payload["occurred_at"] == as_json(due)
+    assert buyer_side.occurred_at == due
 
 
 @pytest.mark.parametrize("approve", [True, False])

@@ -26,7 +26,6 @@ from disputes.models import (
     ViolationKind,
 )
 from disputes.models.interventions.case import REVIEWER
-from disputes.notifications import notify_after_commit
 from disputes.services.interventions.common import (
     InterventionNotAllowed,
     Upload,
@@ -169,7 +168,6 @@ def intervention_judge(
             judged_by=actor,
         )
         judgment_execute(judgment, case=case, actor=actor)
-        notify_after_commit("intervention.judged", case="intervention", case_id=case.pk)
     return judgment
 
 
@@ -197,7 +195,6 @@ def intervention_appeal(*, actor: Actor, case_id: int, reasons: str, files: list
         store_evidence(case, party=party, actor=actor, text="", files=uploads, for_appeal=True)
         case.appeal(by=actor, description=f"Appealed by the {party}")
         case.save()
-        notify_after_commit("intervention.appealed", case="intervention", case_id=case.pk)
     return appeal
 
 
@@ -255,5 +252,4 @@ def intervention_review(
             judgment_execute(new, case=case, actor=actor)
         case.review(at=now, note=why, by=actor, description=("Overturned" if overturn else "Confirmed") + f": {why}")
         case.save()
-        notify_after_commit("intervention.reviewed", case="intervention", case_id=case.pk)
     return appeal

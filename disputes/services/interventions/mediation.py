@@ -7,7 +7,6 @@ from django.utils import timezone
 from disputes.actors import Actor
 from disputes.errors import InvalidTransition, NotFound
 from disputes.models import CaseState, Judgment, MediationProposal, Party, ProposalStatus
-from disputes.notifications import notify_after_commit
 from disputes.services.interventions.common import case_text, lock_case, require_party
 from disputes.services.interventions.deciding import check_outcome, check_refund_amount
 from disputes.services.interventions.execution import judgment_execute
@@ -40,7 +39,6 @@ def intervention_propose(
         )
         case.propose(by=actor, description=f"Proposal: {text}")
         case.save()
-        notify_after_commit("intervention.proposal", case="intervention", case_id=case.pk)
     return proposal
 
 

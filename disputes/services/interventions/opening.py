@@ -21,7 +21,6 @@ from disputes.models import (
     Tier,
 )
 from disputes.models.interventions.case import WORK
-from disputes.notifications import notify_after_commit
 from disputes.services.interventions.common import (
     InterventionNotAllowed,
     case_text,
@@ -114,7 +113,6 @@ def intervention_open(
         store_evidence(case, party=applicant, actor=actor, text="", files=uploads)
         if refund is not None:
             refund_hold_for_case(refund, at=timezone.now())
-        notify_after_commit("intervention.opened", case="intervention", case_id=case.pk)
     return case
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.actors import system_actor
 from disputes.deadlines import missed, missed_q, open_q
+from disputes.events.staff import decision_events
 from disputes.models import OPEN_CASE_STATES, CaseState, Intervention
 from disputes.selectors.interventions import decision_due_soon, decision_missed
 
@@ -70,14 +71,26 @@ def intervention_sweep(*, now: datetime | None = None) -> InterventionSweepResul
             result.resumed += 1
     with transaction.atomic():
         cases = Intervention.objects
-        result.breached = cases.filter(decision_missed(now)).update(decision_breached_at=now)
+        breached = _flag(cases.filter(decision_missed(now)), decision_breached_at=now)
+        result.breached = len(breached)
         window = policies.duration("intervention.at_risk_before")
-        result.at_risk = (
-            cases.filter(decision_due_soon(now, window))
-            .filter(decision_at_risk_at__isnull=True)
-            .update(decision_at_risk_at=now)
+        at_risk = _flag(
+            cases.filter(decision_due_soon(now, window)).filter(decision_at_risk_at__isnull=True),
+            decision_at_risk_at=now,
         )
+        result.at_risk = len(at_risk)
+        decision_events("intervention.decision_breached", breached, at=now)
+        decision_events("intervention.decision_due_soon", at_risk, at=now)
     return result
+
+
+def _flag(due: QuerySet[Intervention], **flag: datetime) -> list[tuple[int, datetime | None, int | None]]:
+    """Set `flag` on the `due` cases (locked first); returns each case's id, decision deadline and assignee."""
+    rows: list[tuple[int, datetime | None, int | None]] = list(
+        due.select_for_update().order_by("id").values_list("id", "decision_due_at", "assigned_to_id")
+    )
+    Intervention.objects.filter(id__in=[pk for pk, _, _ in rows]).update(**flag)
+    return rows
 
 
 def intervention_queue() -> QuerySet[Intervention]:

@@ -24,7 +24,6 @@ from disputes.models import (
 )
 from disputes.models.interventions.case import ASSIGNER, REVIEW, WORK
 from disputes.models.steps import is_staff_with
-from disputes.notifications import notify_after_commit
 from disputes.services.interventions.common import (
     case_text,
     check_assignee,
@@ -62,7 +61,6 @@ def intervention_accept(*, actor: Actor, case_id: int, assign_to: Actor | None =
             description=f"Accepted, assigned to {agent}",
         )
         case.save()
-        notify_after_commit("intervention.accepted", case="intervention", case_id=case.pk)
     return case
 
 
@@ -141,7 +139,6 @@ def intervention_request_evidence(
             by=actor, description=f"More evidence asked of the {party} by {due_at:%Y-%m-%d %H:%M}: {text}"
         )
         case.save()
-        notify_after_commit("intervention.evidence_requested", case="intervention", case_id=case.pk)
     return request
 
 
@@ -177,7 +174,6 @@ def intervention_submit_evidence(
             case.merchant_answer_due_at = now + hours
             case.save(update_fields=["merchant_answer_due_at"])
         audit(case, actor=actor, step="submit_evidence", description=f"{len(items)} evidence item(s) from the {party}")
-        notify_after_commit("intervention.evidence_submitted", case="intervention", case_id=case.pk)
     return items
 
 

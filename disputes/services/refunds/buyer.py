@@ -26,7 +26,6 @@ from disputes.models import (
     RefundRequest,
     RefundType,
 )
-from disputes.notifications import notify_after_commit
 from disputes.policies import PolicySnapshot
 from disputes.services.inputs import clean_text
 from disputes.services.ledger import ledger_balance
@@ -130,7 +129,6 @@ def refund_apply(
         reschedule(refund, policies)
         refund.save()
         store_files(refund, checked, purpose="application", actor=actor)
-        notify_after_commit("refund.applied", case="refund", case_id=refund.pk)
     return refund
 
 
@@ -209,7 +207,6 @@ def refund_modify(
         refund.modify(at=now, by=actor, description="Modified by the buyer after a refusal")
         reschedule(refund, policies)
         refund.save()
-        notify_after_commit("refund.modified", case="refund", case_id=refund.pk)
     return refund
 
 
@@ -269,7 +266,6 @@ def refund_ship_return(
             _advance_or_close(refund, actor=actor, now=now)
         reschedule(refund, policies)
         refund.save()
-        notify_after_commit("refund.return_shipped", case="refund", case_id=refund.pk)
     return refund
 
 

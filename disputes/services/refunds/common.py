@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from disputes.actors import Actor
 from disputes.errors import NotFound, RuleRefused, ValidationFailed
+from disputes.events.refunds import repayment_due_event
 from disputes.evidence import CheckedFile, check_evidence_file
 from disputes.models import (
     MONEY_TYPES,
@@ -20,7 +21,6 @@ from disputes.models import (
     RefundType,
 )
 from disputes.models.steps import is_buyer, is_merchant
-from disputes.notifications import notify_after_commit
 from disputes.policies import PolicySnapshot
 from disputes.selectors.refunds import refundable_fen
 from disputes.services.inputs import clean_text
@@ -173,4 +173,4 @@ def repayment_notice(refund: RefundRequest, *, now: datetime, policies: PolicySn
     """The buyer holds an advance the merchant's refusal of the goods does not owe them: tell them to repay it."""
     refund.repayment_notice_at = now
     refund.repayment_due_at = now + policies.duration("refund.advance_repay_window")
-    notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=refund.pk)
+    repayment_due_event(refund)

@@ -12,7 +12,6 @@ from disputes.choices import EXPRESS_PROTECTION_RATINGS
 from disputes.deadlines import missed
 from disputes.errors import InvalidTransition, ValidationFailed
 from disputes.models import EXPRESS_REASONS, MONEY_TYPES, AdvanceState, DueAction, ExpressClaim, RefundState
-from disputes.notifications import notify_after_commit
 from disputes.services.inputs import clean_text
 from disputes.services.refunds.common import (
     RefundNotAllowed,
@@ -65,7 +64,6 @@ def refund_express_claim(
         refund.due_at, refund.due_action = None, DueAction.NONE
         audit(refund, actor=actor, step="express_claim", description="Express claim submitted")
         refund.save()
-        notify_after_commit("refund.express_claimed", case="refund", case_id=refund.pk)
     return claim
 
 
@@ -102,5 +100,4 @@ def refund_express_decide(*, actor: Actor, claim_id: int, verified: bool, reason
             reschedule(refund, policies)
             audit(refund, actor=actor, step="express_rejected", description=why)
         refund.save()
-        notify_after_commit("refund.express_decided", case="refund", case_id=refund.pk)
     return claim

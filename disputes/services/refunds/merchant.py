@@ -8,7 +8,6 @@ from django.utils import timezone
 from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.models import AdvanceState, DueAction, Ground, Party, RefundRequest, RefundType
-from disputes.notifications import notify_after_commit
 from disputes.services.inputs import clean_text
 from disputes.services.refunds.common import acting_for, checked_files, lock_refund, pay, reschedule, store_files
 from disputes.services.refunds.escalation import open_case
@@ -37,7 +36,6 @@ def refund_agree(
             refund.agree_return(at=now, address=address[:300], by=actor, description=f"Return agreed{suffix}")
         reschedule(refund, policies)
         refund.save()
-        notify_after_commit("refund.agreed", case="refund", case_id=refund.pk)
     return refund
 
 
@@ -60,7 +58,6 @@ def refund_refuse(
         reschedule(refund, policy_table.load("refund."))
         refund.save()
         store_files(refund, checked, purpose="refusal", actor=actor)
-        notify_after_commit("refund.refused", case="refund", case_id=refund.pk)
     return refund
 
 
@@ -81,7 +78,6 @@ def refund_confirm_goods(*, actor: Actor, refund_id: int, on_behalf_reason: str 
             refund.confirm_goods_reship(at=now, by=actor, description=f"Goods received{suffix}")
         reschedule(refund, policies)
         refund.save()
-        notify_after_commit("refund.goods_confirmed", case="refund", case_id=refund.pk)
     return refund
 
 
@@ -129,7 +125,6 @@ def refund_refuse_goods(
                 .get()
             )
         store_files(refund, checked, purpose="goods_refusal", actor=actor)
-        notify_after_commit("refund.goods_refused", case="refund", case_id=refund.pk)
     return refund
 
 

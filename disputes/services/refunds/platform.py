@@ -11,8 +11,8 @@ from django_fsm import can_proceed
 
 from disputes import policies as policy_table
 from disputes.actors import Actor
+from disputes.events.refunds import repayment_due_event
 from disputes.models import AdvanceState, Buyer, Intervention, Judgment, Outcome, RefundRequest, RefundState
-from disputes.notifications import notify_after_commit
 from disputes.services.refunds.common import refundable, reschedule
 from disputes.services.refunds.money import RefundRow, advance_outstanding, judgment_key, refund_paid
 from disputes.services.steps import audit
@@ -172,7 +172,7 @@ def _settle_advance(refund: RefundRequest, *, actor: Actor, at: datetime) -> Non
         refund.repaid_at = None
         refund.repayment_notice_at = at
         refund.repayment_due_at = at + policy_table.load("refund.").duration("refund.advance_repay_window")
-        notify_after_commit("refund.advance_repayment_notice", case="refund", case_id=refund.pk)
+        repayment_due_event(refund)
     elif refund.advance_state != AdvanceState.SETTLED:
         refund.settle_advance(by=actor, description="Advance recovered from the merchant by judgment")
         refund.repayment_due_at = None

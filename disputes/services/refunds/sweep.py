@@ -15,9 +15,9 @@ from disputes import policies as policy_table
 from disputes.actors import Actor, system_actor
 from disputes.deadlines import missed_q
 from disputes.events.bulk import transition_events
+from disputes.events.refunds import repayment_due_events
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
 from disputes.models.steps import declared, sources_of, steps_by, target_of
-from disputes.notifications import notify_many_after_commit
 from disputes.policies import PolicySnapshot
 from disputes.services.refunds.common import pay, repayment_notice, reschedule
 from disputes.services.refunds.money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
@@ -183,7 +183,7 @@ def _apply_batch(
                 RefundRequest.objects.filter(id__in=in_ids(notice)).update(
                     repayment_notice_at=now, repayment_due_at=now + policies.duration("refund.advance_repay_window")
                 )
-                notify_many_after_commit("refund.advance_repayment_notice", case="refund", case_ids=notice)
+                repayment_due_events(notice)
                 result.notices += len(notice)
             result.closed += len(group)
         elif action == DueAction.RECEIVED:
