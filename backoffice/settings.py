@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
         "RefundExpressStatusEnum": "disputes.models.refunds.ExpressStatus",
         # The intervention API calls a case's state its "stage"; a refund's list of its cases says "state".
         "StageEnum": "disputes.models.interventions.CaseState",
+        "WebhookDeliveryStatusEnum": "disputes.models.webhooks.DeliveryStatus",
+        "WebhookEventTypeEnum": "disputes.api.merchant.webhook_serializers.EVENT_TYPE_CHOICES",
     },
 }
 
@@ -333,3 +335,19 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 10
 API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", str(256 * 1024)))
 API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", str(10 * EVIDENCE_MAX_BYTES + 1024 * 1024)))
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", str(40_000_000)))
+
+# Webhooks (disputes.webhooks): each delivery's time limits, connect and read (seconds); and whether endpoints may
+# be on loopback, private, link-local or otherwise non-public addresses (never in production: a merchant's URL must
+# not reach the platform's own network; on in development and tests, which receive on 127.0.0.1).
+WEBHOOK_TIMEOUT_SECONDS = (
+    float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT_SECONDS", "3")),
+    float(os.environ.get("WEBHOOK_READ_TIMEOUT_SECONDS", "10")),
+)
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG and not PRODUCTION)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "after-sales@localhost")
+# Mail to merchants (a disabled webhook endpoint): SMTP (EMAIL_HOST, ...) in production, the console otherwise.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

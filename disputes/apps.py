@@ -21,6 +21,11 @@ class DisputesConfig(AppConfig):
 
         hooks.connect()
 
+        from disputes.events.publish import subscribe
+        from disputes.webhooks.fanout import fan_out
+
+        subscribe(fan_out)
+
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="disputes.grant_app_role")
 
 

@@ -12,6 +12,7 @@ from disputes.services.help_requests import help_request_dispatch
 from disputes.services.help_sweep import help_sweep as run_help_sweep
 from disputes.services.interventions.sweep import intervention_sweep as run_intervention_sweep
 from disputes.services.refunds.sweep import refund_sweep as run_refund_sweep
+from disputes.webhooks.delivery import deliver_due, deliver_one
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +81,25 @@ def send_notifications(*, event: str, case: str, case_ids: list[int]) -> None:
     """Deliver one notification per case of a sweep's batch."""
     for case_id in case_ids:
         send_notification(event=event, case=case, case_id=case_id)
+
+
+@shared_task(name="disputes.webhook_deliver", acks_late=True, ignore_result=True)
+def webhook_deliver(*, endpoint_id: int) -> dict[str, int]:
+    """Send one endpoint's due deliveries, in order, right after the fan-out wrote them (the sweep covers a lost
+    task and the retries)."""
+    return deliver_due(endpoint_id=endpoint_id)
+
+
+@shared_task(name="disputes.webhook_sweep", acks_late=True, ignore_result=True)
+def webhook_sweep() -> dict[str, int]:
+    """Send every due webhook delivery, retries included (scheduled every minute by celery beat)."""
+    result = deliver_due()
+    if result:
+        logger.info("webhook sweep: %s", _done(result))
+    return result
+
+
+@shared_task(name="disputes.webhook_redeliver", acks_late=True, ignore_result=True)
+def webhook_redeliver(*, delivery_id: int) -> str | None:
+    """Send one delivery staff put back to pending (the admin's redeliver)."""
+    return deliver_one(delivery_id)

@@ -17,6 +17,7 @@ from disputes.admin import (
     policies,
     refunds,
     violations,
+    webhooks,
 )
 
 admin.site.site_header = _("After-sales back office")
@@ -37,4 +38,5 @@ __all__ = [
     "policies",
     "refunds",
     "violations",
+    "webhooks",
 ]

@@ -64,6 +64,24 @@ CASE_APPEAL: Codes = {
     409: ("invalid_transition", "agreement_final"),
     422: ("appeal_window_closed", "appeal_nothing_new", "appeal_file_already_submitted"),
 }
+# Webhook endpoints (disputes.api.merchant.webhooks): the merchant's own, and URLs on the public internet only
+# (disputes.webhooks.safety; `url_not_public` is the url field's own code, disputes.errors.PROBLEM_CODES).
+WEBHOOK: Codes = {404: ("webhook_endpoint_not_found",)}
+WEBHOOK_URL: Codes = {400: ("invalid_url", "url_not_public")}
+WEBHOOK_UPDATE: Codes = {
+    400: (
+        "invalid_url",
+        "url_required",
+        "url_too_long",
+        "url_not_public",
+        "invalid_event_types",
+        "event_types_required",
+        "event_types_too_long",
+        "invalid_enabled",
+        "enabled_required",
+    ),
+    415: ("unsupported_media_type",),
+}
 CASE_WITHDRAW: Codes = {403: ("applicant_only",), 409: ("invalid_transition",)}
 
 _REFUND_APPLY_RULES = (
@@ -187,6 +205,14 @@ OPERATIONS: dict[str, list[Codes]] = {
     "merchant-intervention.respond": [MERCHANT, WRITES, CASE, CASE_RESPOND],
     "merchant-intervention.appeal": [MERCHANT, WRITES, CASE, UPLOADS, CASE_APPEAL],
     "merchant-intervention.withdraw": [MERCHANT, WRITES, CASE, CASE_WITHDRAW],
+    # Webhook endpoints, the merchant's side (disputes.api.merchant.webhooks).
+    "merchant-webhook-endpoint.list": [MERCHANT],
+    "merchant-webhook-endpoint.retrieve": [MERCHANT, WEBHOOK],
+    "merchant-webhook-endpoint.create": [MERCHANT, WRITES, WEBHOOK_URL],
+    "merchant-webhook-endpoint.partial_update": [MERCHANT, WEBHOOK, WEBHOOK_UPDATE],
+    "merchant-webhook-endpoint.destroy": [MERCHANT, WEBHOOK],
+    "merchant-webhook-endpoint.rotate_secret": [MERCHANT, WRITES, WEBHOOK],
+    "merchant-webhook-endpoint.deliveries": [MERCHANT, WEBHOOK],
 }
 
 

@@ -11,6 +11,7 @@ from disputes.api.errors import not_found
 from disputes.api.merchant.interventions import MerchantInterventionViewSet
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
+from disputes.api.merchant.webhooks import MerchantWebhookEndpointViewSet
 
 # Ids are whole numbers: anything else in an id's place (e.g. /refunds/0.5/) falls through to the JSON 404 below.
 router = DefaultRouter()
@@ -20,6 +21,7 @@ router.register("buyer/refunds", BuyerRefundViewSet, basename="buyer-refund")
 router.register("merchant/refunds", MerchantRefundViewSet, basename="merchant-refund")
 router.register("buyer/interventions", BuyerInterventionViewSet, basename="buyer-intervention")
 router.register("merchant/interventions", MerchantInterventionViewSet, basename="merchant-intervention")
+router.register("merchant/webhook-endpoints", MerchantWebhookEndpointViewSet, basename="merchant-webhook-endpoint")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
