@@ -314,7 +314,12 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": ("%(asctime)s " if LOG_TIMES else "") + "%(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # One line per webhook request otherwise; the delivery log (admin) has every attempt.
+        "httpx": {"level": "WARNING"},
+    },
 }
 if not LOG_TIMES:
     # The development server's request lines carry their own "[02/Dec/2026 08:09:07]" (Django's default format).

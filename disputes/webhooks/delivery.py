@@ -153,13 +153,17 @@ def claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
 def deliver_one(delivery_id: int, *, now: datetime | None = None) -> str | None:
     """Make the next attempt of one delivery if it may be made now; returns the delivery's status after it, or
     None when it was not attempted (not due, held by an earlier one of its case, claimed by another worker)."""
-    at = now or timezone.now()
+    done = _attempt(delivery_id, now or timezone.now())
+    return done[0] if done else None
+
+
+def _attempt(delivery_id: int, at: datetime) -> tuple[str, Outcome] | None:
     delivery = claim(delivery_id, at)
     if delivery is None:
         return None
     msg_id, body = message(delivery.event)
     outcome = send(delivery.endpoint.url, signed_headers(delivery.endpoint.secret, msg_id, at, body), body)
-    return record_outcome(delivery_id, outcome, now=at)
+    return record_outcome(delivery_id, outcome, now=at), outcome
 
 
 def record_outcome(delivery_id: int, outcome: Outcome, *, now: datetime) -> str:
@@ -208,8 +212,9 @@ def _finish(delivery: WebhookDelivery, status: str, now: datetime) -> None:
 
 
 def deliver_due(*, endpoint_id: int | None = None, now: datetime | None = None, batch: int = BATCH) -> dict[str, int]:
-    """Attempt every due delivery (of one endpoint, or all), in event order; an endpoint that fails once is left
-    for the next pass (its other deliveries are not made to wait out one timeout each). Returns counts by outcome.
+    """Attempt every due delivery (of one endpoint, or all), in event order; an endpoint that could not be reached
+    (no answer: refused, timed out) is left for the next pass, so its other deliveries do not each wait out a
+    timeout. Returns counts by outcome.
     Running it twice, or twice at once, sends nothing twice: each delivery is claimed first."""
     at = now or timezone.now()
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=at, endpoint__enabled=True)
@@ -220,10 +225,10 @@ def deliver_due(*, endpoint_id: int | None = None, now: datetime | None = None, 
     for pk, endpoint in due.order_by("event_sequence", "pk").values_list("pk", "endpoint_id")[:batch]:
         if endpoint in failing:
             continue
-        status = deliver_one(pk, now=at)
-        key = status or "not_attempted"
+        done = _attempt(pk, at)
+        key = done[0] if done else "not_attempted"
         counts[key] = counts.get(key, 0) + 1
-        if status not in (None, DeliveryStatus.SUCCEEDED):
+        if done and done[1].status_code is None:
             failing.add(endpoint)
     return counts
 
