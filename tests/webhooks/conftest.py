@@ -4,6 +4,7 @@ import pytest
 import time_machine
 
 from tests import factories as f
+from tests.api.conftest import error_codes_are_declared  # noqa: F401 - every refusal must be one the schema lists
 from tests.webhooks.helpers import T0, Receiver
 
 
