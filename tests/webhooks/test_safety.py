@@ -23,8 +23,21 @@ def production_urls(settings):
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "224.0.0.1", "240.0.0.1", "0.0.0.0",
-     "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "100.64.0.1"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "224.0.0.1",
+        "240.0.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "100.64.0.1",
+    ],
 )
 def test_non_public_addresses(address):
     assert not safety.is_public(address)
@@ -37,8 +50,13 @@ def test_public_addresses(address):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1/hook", "http://localhost:8000/hook", "https://169.254.169.254/latest/meta-data/",
-     "http://10.0.0.5/", "http://[::1]/"],
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8000/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/",
+        "http://[::1]/",
+    ],
 )
 def test_registration_refuses_a_non_public_url(production_urls, merchant_user, url):
     response = token_client(merchant_user).post(LIST, {"url": url}, format="json")
@@ -66,9 +84,7 @@ def test_a_public_url_is_accepted(production_urls, merchant_user, monkeypatch):
     assert response.status_code == 201
 
 
-def test_delivery_refuses_a_name_that_now_resolves_to_a_private_address(
-    merchant, merchant_user, receiver, settings
-):
+def test_delivery_refuses_a_name_that_now_resolves_to_a_private_address(merchant, merchant_user, receiver, settings):
     endpoint_for(merchant_user, receiver.url.replace("127.0.0.1", "localhost"))
     events_for(merchant, [("refund", 1)])
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
