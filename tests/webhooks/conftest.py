@@ -15,9 +15,7 @@ def clock():
 
 
 @pytest.fixture(autouse=True)
-def private_urls_allowed(settings):
-    """Tests receive on 127.0.0.1; the SSRF tests switch this off."""
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+def mail_outbox(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
