@@ -67,21 +67,9 @@ CASE_APPEAL: Codes = {
 # Webhook endpoints (disputes.api.merchant.webhooks): the merchant's own, and URLs on the public internet only
 # (disputes.webhooks.safety; `url_not_public` is the url field's own code, disputes.errors.PROBLEM_CODES).
 WEBHOOK: Codes = {404: ("webhook_endpoint_not_found",)}
-WEBHOOK_URL: Codes = {400: ("invalid_url", "url_not_public")}
-WEBHOOK_UPDATE: Codes = {
-    400: (
-        "invalid_url",
-        "url_required",
-        "url_too_long",
-        "url_not_public",
-        "invalid_event_types",
-        "event_types_required",
-        "event_types_too_long",
-        "invalid_enabled",
-        "enabled_required",
-    ),
-    415: ("unsupported_media_type",),
-}
+WEBHOOK_URL: Codes = {400: ("url_not_public",)}
+# A PATCH takes JSON like a POST, but has no Idempotency-Key (it is idempotent itself).
+WEBHOOK_UPDATE: Codes = {400: ("url_not_public",), 415: ("unsupported_media_type",)}
 CASE_WITHDRAW: Codes = {403: ("applicant_only",), 409: ("invalid_transition",)}
 
 _REFUND_APPLY_RULES = (
