@@ -102,7 +102,8 @@ def send(url: str, headers: dict[str, str], body: bytes) -> Outcome:
                 head += chunk
                 if len(head) >= EXCERPT_CHARS * 4:
                     break
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        # No answer (refused, timed out, TLS, a URL the client cannot use): a failed attempt like any other.
         return Outcome(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS])
     excerpt = head.decode("utf-8", errors="replace")[:EXCERPT_CHARS]
     return Outcome(response.status_code, _ms(started), excerpt=excerpt)
@@ -113,6 +114,8 @@ def _pinned(url: str, address: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(url)
     host = f"[{address}]" if ":" in address else address
     netloc = host if parts.port is None else f"{host}:{parts.port}"
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc  # keep the credentials the URL carries
     return urlunsplit(parts._replace(netloc=netloc)), {"sni_hostname": parts.hostname or ""}
 
 
