@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
         "RefundExpressStatusEnum": "disputes.models.refunds.ExpressStatus",
         # The intervention API calls a case's state its "stage"; a refund's list of its cases says "state".
         "StageEnum": "disputes.models.interventions.CaseState",
+        "WebhookDeliveryStatusEnum": "disputes.models.webhooks.DeliveryStatus",
+        "WebhookEventTypeEnum": "disputes.api.merchant.webhook_serializers.EVENT_TYPE_CHOICES",
     },
 }
 
@@ -312,7 +314,12 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": ("%(asctime)s " if LOG_TIMES else "") + "%(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # One line per webhook request otherwise; the delivery log (admin) has every attempt.
+        "httpx": {"level": "WARNING"},
+    },
 }
 if not LOG_TIMES:
     # The development server's request lines carry their own "[02/Dec/2026 08:09:07]" (Django's default format).
@@ -335,12 +342,13 @@ API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", str(10 * EVIDE
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", str(40_000_000)))
 
 # Email (buyers told of decisions and penalties, staff of deadlines at risk on their cases, merchants of a disabled
-# webhook endpoint): SMTP when EMAIL_HOST is set (EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS);
-# otherwise the embedded default writes each message as a file under var/mail, where a developer reads it.
+# webhook endpoint): SMTP in production (EMAIL_HOST, default localhost; EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS); otherwise, unless EMAIL_HOST names a server, the embedded default writes each
+# message as a file under var/mail, where a developer reads it.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "售后服务 <aftersales@example.com>")
-if os.environ.get("EMAIL_HOST"):
+if os.environ.get("EMAIL_HOST") or PRODUCTION:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
     EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
@@ -349,3 +357,12 @@ if os.environ.get("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+# Webhooks (disputes.webhooks): each delivery's time limits, connect and read (seconds); and whether endpoints may
+# be on loopback, private, link-local or otherwise non-public addresses (never in production: a merchant's URL must
+# not reach the platform's own network; on in development and tests, which receive on 127.0.0.1).
+WEBHOOK_TIMEOUT_SECONDS = (
+    float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT_SECONDS", "3")),
+    float(os.environ.get("WEBHOOK_READ_TIMEOUT_SECONDS", "10")),
+)
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG and not PRODUCTION)

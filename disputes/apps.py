@@ -18,8 +18,12 @@ class DisputesConfig(AppConfig):
         # (disputes.jobs), so nothing else imports this module.
         from disputes import tasks  # noqa: F401
         from disputes.events import hooks, notify, publish
+        from disputes.webhooks.fanout import fan_out
 
+        # Events are written by every transition and audited step; once published, they feed the webhooks and the
+        # emails.
         hooks.connect()
+        publish.subscribe(fan_out)
         publish.subscribe(notify.on_published)
 
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="disputes.grant_app_role")

@@ -71,7 +71,7 @@ FIELD_CODES = {
     "refund_type": "invalid_type",
 }
 # A field problem with a code of its own, whichever field it is on.
-PROBLEM_CODES = {("files", "max_length"): "too_many_files"}
+PROBLEM_CODES = {("files", "max_length"): "too_many_files", ("url", "not_public"): "url_not_public"}
 _MISSING = {"required", "null", "blank", "empty"}
 _TOO_LONG = {"max_length", "max_string_length"}
 

@@ -40,6 +40,8 @@ _CASE_MODELS = (
 _VIEW_ALL = [
     f"disputes.view_{m}" for m in (*_CORE_MODELS, *_LEDGER_MODELS, *_CASE_MODELS, "policy", "policychange", "event")
 ]
+# The webhook delivery log (never the secrets: the admin does not show them to anyone).
+_VIEW_ALL += ["disputes.view_webhookendpoint", "disputes.view_webhookdelivery", "disputes.view_webhookattempt"]
 _VIEW_ALL += ["django_fsm_log.view_statelog"]
 # Staff who review a force-majeure claim download its evidence through the admin.
 _VIEW_ALL += ["disputes.view_forcemajeureevidence"]
@@ -72,6 +74,7 @@ _SUPERVISOR = [
     "disputes.view_serviceprovideruser",
     "disputes.change_policy",
     "disputes.assign_intervention",
+    "disputes.redeliver_webhookdelivery",
     "disputes.view_idempotencykey",
     "disputes.add_merchantaccountentry",
     "disputes.add_buyerpointsentry",

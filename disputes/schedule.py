@@ -45,6 +45,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         every_seconds=60,
         description="Write one *_due_soon event per deadline that falls within its policy's lead time.",
     ),
+    PeriodicTaskSpec(
+        name="Webhook deliveries",
+        task="disputes.webhook_sweep",
+        every_seconds=60,
+        description="Send every due webhook delivery in order per case: first attempts a task missed, and the "
+        "retries (1 min, 2, 4, ... up to 12 h apart, about 65 hours in all).",
+    ),
 )
 
 

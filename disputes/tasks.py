@@ -14,6 +14,7 @@ from disputes.services.help_requests import help_request_dispatch
 from disputes.services.help_sweep import help_sweep as run_help_sweep
 from disputes.services.interventions.sweep import intervention_sweep as run_intervention_sweep
 from disputes.services.refunds.sweep import refund_sweep as run_refund_sweep
+from disputes.webhooks.delivery import deliver_due, deliver_one
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +87,25 @@ def due_soon_sweep() -> int:
 def send_event_email(event_id: int) -> bool:
     """Email the person an event concerns (disputes.events.notify); SMTP errors retry with backoff."""
     return events_notify.send_event_email(event_id)
+
+
+@shared_task(name="disputes.webhook_deliver", acks_late=True, ignore_result=True)
+def webhook_deliver(*, endpoint_id: int) -> dict[str, int]:
+    """Send one endpoint's due deliveries, in order, right after the fan-out wrote them (the sweep covers a lost
+    task and the retries)."""
+    return deliver_due(endpoint_id=endpoint_id)
+
+
+@shared_task(name="disputes.webhook_sweep", acks_late=True, ignore_result=True)
+def webhook_sweep() -> dict[str, int]:
+    """Send every due webhook delivery, retries included (scheduled every minute by celery beat)."""
+    result = deliver_due()
+    if result:
+        logger.info("webhook sweep: %s", _done(result))
+    return result
+
+
+@shared_task(name="disputes.webhook_redeliver", acks_late=True, ignore_result=True)
+def webhook_redeliver(*, delivery_id: int) -> str | None:
+    """Send one delivery staff put back to pending (the admin's redeliver)."""
+    return deliver_one(delivery_id)

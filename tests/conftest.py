@@ -55,6 +55,12 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _local_webhook_receivers(settings):
+    """Tests receive webhooks on 127.0.0.1 (tests/webhooks/test_safety.py switches this off to test the refusal)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs ~0.3 s per user created by a factory.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

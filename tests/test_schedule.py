@@ -7,7 +7,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 
 import disputes.tasks  # noqa: F401 - registers the tasks, as the worker does
 from backoffice.celery import app as celery_app
-from disputes.schedule import sync_schedule
+from disputes.schedule import PERIODIC_TASKS, sync_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -35,4 +35,4 @@ def test_sync_keeps_a_staff_edit_of_the_interval():
     task.refresh_from_db()
     assert task.interval.every == 30
     PeriodicTask.objects.all().delete()
-    assert sync_schedule(apps) == ["One-click help sweep", "Refund timeouts sweep", "Intervention deadlines sweep"]
+    assert sync_schedule(apps) == [spec.name for spec in PERIODIC_TASKS]

@@ -18,6 +18,7 @@ from disputes.admin import (
     policies,
     refunds,
     violations,
+    webhooks,
 )
 
 admin.site.site_header = _("After-sales back office")
@@ -39,4 +40,5 @@ __all__ = [
     "policies",
     "refunds",
     "violations",
+    "webhooks",
 ]

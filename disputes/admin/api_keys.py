@@ -1,6 +1,7 @@
 """Admin for the API's idempotency keys: which caller retried what, and the answer that was replayed. Read-only;
 supervisors use it to answer "did my retry go through twice?"."""
 
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -11,6 +12,8 @@ from disputes.admin.helpers import ReadOnlyAdminMixin
 from disputes.models import IdempotencyKey
 
 MAX_SHOWN = 2000
+# A webhook endpoint's signing secret, in the stored answer of its creation or rotation: staff never see secrets.
+SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 
 
 @admin.register(IdempotencyKey)
@@ -29,5 +32,5 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("answer replayed to retries"))
     def answer(self, obj: IdempotencyKey) -> str:
-        text = bytes(obj.body).decode("utf-8", errors="replace")
+        text = SECRET.sub("whsec_(hidden)", bytes(obj.body).decode("utf-8", errors="replace"))
         return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"

@@ -33,7 +33,7 @@ class MerchantAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("account_balance", "advances_outstanding", "created_at")
     fieldsets = (
-        (None, {"fields": ("shop_name", "contact_phone", "is_active", "created_at")}),
+        (None, {"fields": ("shop_name", "contact_phone", "notify_email", "is_active", "created_at")}),
         (_("Default return address"), {"fields": ("return_contact", "return_phone", "return_address")}),
         (_("Money"), {"fields": ("account_balance", "advances_outstanding")}),
     )

@@ -64,6 +64,12 @@ CASE_APPEAL: Codes = {
     409: ("invalid_transition", "agreement_final"),
     422: ("appeal_window_closed", "appeal_nothing_new", "appeal_file_already_submitted"),
 }
+# Webhook endpoints (disputes.api.merchant.webhooks): the merchant's own, and URLs on the public internet only
+# (disputes.webhooks.safety; `url_not_public` is the url field's own code, disputes.errors.PROBLEM_CODES).
+WEBHOOK: Codes = {404: ("webhook_endpoint_not_found",)}
+WEBHOOK_URL: Codes = {400: ("url_not_public",)}
+# A PATCH takes JSON like a POST, but has no Idempotency-Key (it is idempotent itself).
+WEBHOOK_UPDATE: Codes = {400: ("url_not_public",), 415: ("unsupported_media_type",)}
 CASE_WITHDRAW: Codes = {403: ("applicant_only",), 409: ("invalid_transition",)}
 
 _REFUND_APPLY_RULES = (
@@ -190,6 +196,14 @@ OPERATIONS: dict[str, list[Codes]] = {
     # The event feeds (disputes.api.events).
     "merchant-event.list": [{403: ("merchant_required",), 400: ("invalid_after", "invalid_limit")}],
     "buyer-event.list": [BUYER, {400: ("invalid_after", "invalid_limit")}],
+    # Webhook endpoints, the merchant's side (disputes.api.merchant.webhooks).
+    "merchant-webhook-endpoint.list": [MERCHANT],
+    "merchant-webhook-endpoint.retrieve": [MERCHANT, WEBHOOK],
+    "merchant-webhook-endpoint.create": [MERCHANT, WRITES, WEBHOOK_URL],
+    "merchant-webhook-endpoint.partial_update": [MERCHANT, WEBHOOK, WEBHOOK_UPDATE],
+    "merchant-webhook-endpoint.destroy": [MERCHANT, WEBHOOK],
+    "merchant-webhook-endpoint.rotate_secret": [MERCHANT, WRITES, WEBHOOK],
+    "merchant-webhook-endpoint.deliveries": [MERCHANT, WEBHOOK],
 }
 
 

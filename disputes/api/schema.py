@@ -106,7 +106,7 @@ class ErrorContractSchema(AutoSchema):
         codes = [
             field_code(parameter["name"]) for parameter in operation.get("parameters", []) if parameter["in"] == "query"
         ]
-        request = self.get_request_serializer() if self.method == "POST" else None
+        request = self.get_request_serializer() if self.method in ("POST", "PATCH") else None
         for serializer in (request.values() if isinstance(request, dict) else [request]) if request else []:
             for name, field in force_instance(serializer).fields.items():
                 if not field.read_only:

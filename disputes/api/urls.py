@@ -12,6 +12,7 @@ from disputes.api.events import BuyerEventViewSet, MerchantEventViewSet
 from disputes.api.merchant.interventions import MerchantInterventionViewSet
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
+from disputes.api.merchant.webhooks import MerchantWebhookEndpointViewSet
 
 # Ids are whole numbers: anything else in an id's place (e.g. /refunds/0.5/) falls through to the JSON 404 below.
 router = DefaultRouter()
@@ -23,6 +24,7 @@ router.register("buyer/interventions", BuyerInterventionViewSet, basename="buyer
 router.register("merchant/interventions", MerchantInterventionViewSet, basename="merchant-intervention")
 router.register("merchant/events", MerchantEventViewSet, basename="merchant-event")
 router.register("buyer/events", BuyerEventViewSet, basename="buyer-event")
+router.register("merchant/webhook-endpoints", MerchantWebhookEndpointViewSet, basename="merchant-webhook-endpoint")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

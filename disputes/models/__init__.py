@@ -67,6 +67,7 @@ from disputes.models.refunds import (
     RefundType,
 )
 from disputes.models.violations import PenaltyBasis, Violation, ViolationKind, ViolationStatus
+from disputes.models.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "CASE_PENDING_STATES",
@@ -86,6 +87,7 @@ __all__ = [
     "Channel",
     "ClaimStatus",
     "DeadlineKind",
+    "DeliveryStatus",
     "DueAction",
     "EntryKind",
     "Event",
@@ -135,5 +137,8 @@ __all__ = [
     "Violation",
     "ViolationKind",
     "ViolationStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "party_of",
 ]

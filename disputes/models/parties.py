@@ -23,6 +23,8 @@ class Merchant(models.Model):
 
     shop_name = models.CharField(_("shop name"), max_length=120, unique=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    # Where the back office writes to the merchant's staff (e.g. a webhook endpoint was disabled).
+    notify_email = models.EmailField(_("notification email"), blank=True)
     return_contact = models.CharField(_("return contact"), max_length=60)
     return_phone = models.CharField(_("return phone"), max_length=32)
     return_address = models.CharField(_("default return address"), max_length=255)

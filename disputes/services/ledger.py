@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypedDict, TypeVar, cast
+from typing import Any, Generic, TypedDict, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -100,7 +100,7 @@ def ledger_post(
                 f"Idempotency key {idempotency_key!r} was already used for a different posting.",
                 details={"existing_entry": existing.pk},
             ) from None
-        return Posted(cast(E, existing), False)  # the stubs read model.objects as the base class's
+        return Posted(existing, False)
     entry_events(model, [entry])
     return Posted(entry, True)
 

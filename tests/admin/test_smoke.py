@@ -18,9 +18,11 @@ from disputes.services.help_sweep import help_sweep
 from disputes.services.ledger import ledger_post
 from disputes.services.policies import policy_update
 from disputes.services.violations import help_complaint_file
+from disputes.webhooks.delivery import deliver_due
 from tests import factories as f
 from tests.admin.case_helpers import populate_cases
 from tests.admin.helpers import T0, dispatched, new_item, png_upload
+from tests.webhooks.helpers import endpoint_for, events_for
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +65,10 @@ def populate(superuser, n: int):
     policy = Policy.objects.get(key="help.at_risk_before")
     policy_update(actor=superuser, policy_id=policy.pk, value=20 + n, reason="Busy season")
     cases = populate_cases(n)
+    # A webhook endpoint with a delivery that failed once (no receiver listens on port 9).
+    endpoint_for(merchant_user, f"http://127.0.0.1:9/hooks-{n}")
+    events_for(merchant, [("refund", n)])
+    deliver_due()
     return {"paid": paid, "claimed": claimed, **cases}
 
 
@@ -88,7 +94,7 @@ def test_every_disputes_model_is_registered():
 
     registered = {model for model, _ in disputes_admins()}
     models = {m for m in apps.get_app_config("disputes").get_models() if m.__module__ not in NOT_YET_COVERED}
-    assert len(models) == 31  # 29 + the API's idempotency keys + the event log
+    assert len(models) == 34  # 29 + the API's idempotency keys + the event log + 3 of webhooks
     assert models == registered
 
 

@@ -9,6 +9,7 @@ import time_machine
 
 from disputes.services.interventions.opening import intervention_open
 from disputes.services.refunds.merchant import refund_refuse
+from disputes.webhooks.endpoints import webhook_endpoint_create
 from tests import factories as f
 from tests.api.helpers import T0, dispatch, raise_request
 
@@ -142,9 +143,11 @@ def seeded_cases(buyer, merchant, item, clock):
     refund_only = apply(buyer, order_item(buyer, merchant), refund_type="refund_only")
     clock.shift(timedelta(minutes=5))
     case = intervention_open(actor=buyer.user, ground="quality", claim="Cracked on arrival.", refund_id=refused.pk)
+    endpoint = webhook_endpoint_create(actor=merchant_user, url="http://127.0.0.1:9/hooks", event_types=[])
     return {
         "help-requests": helps,
         "refunds": [waiting.pk, refused.pk, refund_only.pk],
         "interventions": [case.pk],
+        "webhook-endpoints": [endpoint.pk],
         "merchant": merchant_user,
     }

@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 PACKAGE = "backoffice_client"
-OPERATIONS = 42
+OPERATIONS = 49
 
 
 @pytest.fixture(scope="session")
