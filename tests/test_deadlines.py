@@ -74,6 +74,7 @@ CASE_DAY = bj(2026, 3, 2, 10, 0)  # a case accepted then: evidence until Thu 10:
 NOT_DEADLINES = {
     "help.at_risk_before": "a warning horizon before a deadline",
     "intervention.at_risk_before": "a warning horizon before a deadline",
+    "refund.at_risk_before": "a warning horizon before a deadline",
     "intervention.virtual_goods_wait": "an earliest moment to ask, not a latest one",
 }
 DURATION_UNITS = {"seconds", "minutes", "hours", "days", "working_days"}

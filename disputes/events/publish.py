@@ -10,11 +10,11 @@ previous event is committed, and visible, by the time the next one is."""
 
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from disputes.models.events import Event
-from disputes.sql.events import assign_sequences
+from disputes.sql.events import assign_sequences, take_publisher_lock
 
 BATCH = 5000
 
@@ -32,9 +32,7 @@ def publish(*, batch_size: int = BATCH) -> int:
     done = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('disputes.events.publish'))")
+            take_publisher_lock()
             ids = list(
                 Event.objects.filter(sequence__isnull=True).order_by("id").values_list("id", flat=True)[:batch_size]
             )

@@ -11,6 +11,14 @@ from disputes.models.events import PAYLOAD_VERSION, Event
 from disputes.sql.bulk import array_literal
 
 
+def take_publisher_lock() -> None:
+    """Hold the publisher's lock until the transaction ends: one publishing pass at a time (PostgreSQL's advisory
+    lock; SQLite serializes writers anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('disputes.events.publish'))")
+
+
 def assign_sequences(ids: Sequence[int], *, start: int) -> None:
     """Give the events `ids` (in id order) the sequences start, start + 1, ... in one statement."""
     table = connection.ops.quote_name(Event._meta.db_table)

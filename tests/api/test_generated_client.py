@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 PACKAGE = "backoffice_client"
-OPERATIONS = 49
+OPERATIONS = 51
 
 
 @pytest.fixture(scope="session")

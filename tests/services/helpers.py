@@ -64,3 +64,28 @@ def run_together(*jobs: Callable[[], object]) -> tuple[list[object], list[BaseEx
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return results, errors
+
+
+def event_types(case, *, after: int = 0) -> list[str]:
+    """The types of the events written about `case` (a help request, refund or intervention), in order; with
+    `after`, only events with a larger id."""
+    from disputes.events.catalogue import case_type_of
+    from disputes.models import Event
+
+    found = Event.objects.filter(case_type=case_type_of(type(case)), case_id=case.pk, id__gt=after).order_by("id")
+    return list(found.values_list("type", flat=True))
+
+
+def last_event_id() -> int:
+    from disputes.models import Event
+
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def step_events(case) -> list[tuple[str, str]]:
+    """(transition or step, target state) of each event written about `case`, in order."""
+    from disputes.events.catalogue import case_type_of
+    from disputes.models import Event
+
+    found = Event.objects.filter(case_type=case_type_of(type(case)), case_id=case.pk).order_by("id")
+    return [(e.payload.get("transition") or e.payload.get("step"), e.payload.get("to")) for e in found]

@@ -15,7 +15,7 @@ from disputes.services.interventions.workflow import (
     intervention_refuse,
 )
 from tests import factories as f
-from tests.services.helpers import bj
+from tests.services.helpers import bj, step_events
 from tests.services.test_intervention_helpers import (
     T0,
     accepted_case,
@@ -53,7 +53,7 @@ def test_accepting_opens_3_days_of_evidence_and_sets_the_decision_6_working_days
     buyer, merchant, merchant_user, agent, accepted, evidence_due, decision_due, django_capture_on_commit_callbacks
 ):
     case = new_case(buyer, merchant, merchant_user, moment=accepted - timedelta(hours=1))
-    with at(accepted), django_capture_on_commit_callbacks() as callbacks:
+    with at(accepted), django_capture_on_commit_callbacks():
         intervention_accept(actor=agent, case_id=case.pk)
     case.refresh_from_db()
     assert case.state == CaseState.EVIDENCE
@@ -62,7 +62,7 @@ def test_accepting_opens_3_days_of_evidence_and_sets_the_decision_6_working_days
     assert case.merchant_answer_due_at is None
     log = case_logs(case, "accept")[0]
     assert (log.by, log.source_state, log.state) == (agent, "applied", "evidence")
-    assert [c.keywords["event"] for c in callbacks] == ["intervention.accepted"]
+    assert step_events(case)[-1] == ("accept", "evidence")
 
 
 # --- who takes the case -----------------------------------------------------------------------------

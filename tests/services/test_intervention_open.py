@@ -20,6 +20,7 @@ from disputes.services.interventions.sweep import intervention_queue
 from disputes.services.interventions.workflow import intervention_accept, intervention_escalate, intervention_withdraw
 from disputes.services.refunds.sweep import refund_sweep
 from tests import factories as f
+from tests.services.helpers import event_types
 from tests.services.refund_helpers import apply_at, signed_item
 from tests.services.test_intervention_helpers import (
     ASKED,
@@ -54,7 +55,7 @@ def refused_open(code, error_type=DomainError, **kwargs):
 def test_buyer_opens_after_a_refused_refund(buyer, merchant, merchant_user, django_capture_on_commit_callbacks):
     refund = refused_refund(buyer, merchant, merchant_user)
     moment = T0 + timedelta(hours=5)
-    with at(moment), django_capture_on_commit_callbacks() as callbacks:
+    with at(moment), django_capture_on_commit_callbacks():
         case = intervention_open(
             actor=buyer.user,
             ground="quality",
@@ -91,7 +92,7 @@ def test_buyer_opens_after_a_refused_refund(buyer, merchant, merchant_user, djan
         "crack.png",
         "image/png",
     )
-    assert [c.keywords["event"] for c in callbacks] == ["intervention.opened"]
+    assert event_types(case) == ["intervention.opened"]
 
 
 def test_the_refunds_automatic_close_stops_while_the_case_is_open(buyer, merchant, merchant_user):
