@@ -10,10 +10,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
 
-from disputes.events.catalogue import CASE_TYPES
+from disputes.events.catalogue import CASE_TYPES, evented_models
 from disputes.events.record import PendingEvent, record_many
+from disputes.sql.events import entry_events_sql
 
 LEDGER_NAMES = {
     "buyerpointsentry": "buyer_points",
@@ -62,6 +64,24 @@ def entry_events(model: type[models.Model], entries: Iterable[Any]) -> int:
             )
         )
     return record_many(events)
+
+
+def entry_events_statement(model: type[models.Model]) -> tuple[str, list[Any]] | None:
+    """On PostgreSQL, the statement that writes `ledger.entry_posted` for the rows a bulk insert into `model`'s
+    ledger inserts, in that insert (disputes.sql.bulk.insert_rows' `then`): the same events entry_events writes,
+    set-based. None elsewhere: call entry_events after the insert."""
+    if connection.vendor != "postgresql":
+        return None
+    case_models = [
+        m for m in evented_models() if m._meta.model_name in {"helprequest", "refundrequest", "intervention"}
+    ]
+    case_types = {
+        ct.pk: CASE_TYPES[m._meta.model_name or ""]
+        for m, ct in ContentType.objects.get_for_models(*case_models).items()
+    }
+    return entry_events_sql(
+        model, ledger=LEDGER_NAMES[model._meta.model_name or ""], case_types=case_types, now=timezone.now()
+    )
 
 
 def miss_events(violations: Iterable[Any]) -> int:

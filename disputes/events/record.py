@@ -94,9 +94,10 @@ def record(
 
 
 def in_utc(value: Any) -> Any:
-    """The payload with every time in UTC, so an event reads the same whoever wrote it ("...Z" in JSON)."""
+    """The payload with every time written as ISO 8601 in UTC ("2026-03-02T03:00:00+00:00"), as PostgreSQL writes a
+    timestamp into JSON, so an event reads the same whether Python or a set-based statement wrote it."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo is not None else value
+        return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
     if isinstance(value, dict):
         return {k: in_utc(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -15,6 +15,7 @@ from disputes.models import (
     AdvanceState,
     DueAction,
     EntryKind,
+    Event,
     Order,
     OrderItem,
     OrderStatus,
@@ -40,7 +41,7 @@ DUE_LAG = timedelta(minutes=10)  # the latest due row's deadline passed this lon
 FUTURE_LAG = timedelta(minutes=1)  # rows with a future deadline started their clock this long ago, or a bit more
 SQLITE_CHUNK = 5000
 # The tables a load fills and a cleanup empties: vacuumed after each (disputes.management.bench.settle).
-TABLES = (RefundRequest, Order, OrderItem, ServiceCommitment, StateLog, *LEDGER_MODELS)
+TABLES = (RefundRequest, Order, OrderItem, ServiceCommitment, StateLog, Event, *LEDGER_MODELS)
 # Postings a refund gets at most once each (the sweep's charge and damage penalty, an advance and its recovery).
 ONCE_PER_REFUND_KINDS = (EntryKind.REFUND, EntryKind.DAMAGE_PENALTY, EntryKind.ADVANCE, EntryKind.ADVANCE_RECOVERY)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from disputes.actors import Actor
 from disputes.errors import IdempotencyConflict, RuleRefused, ValidationFailed
-from disputes.events.money import entry_events
+from disputes.events.money import entry_events, entry_events_statement
 from disputes.models.ledger import EntryKind, LedgerEntry
 from disputes.sql.bulk import insert_instances, insert_rows
 
@@ -199,9 +199,11 @@ def ledger_post_pending(model: type[LedgerEntry], entries: list[PendingEntry]) -
         )
         for e in entries
     ]
-    written = insert_rows(model, [*account, *_PENDING_COLUMNS, "created_at"], rows, unique="idempotency_key")
-    if written:
-        entry_events(model, entries)  # keyed like the entries: one event per entry, ever
+    # Each new entry's event: in the insert's own statement on PostgreSQL, else keyed like the entries (so once).
+    then = entry_events_statement(model)
+    written = insert_rows(model, [*account, *_PENDING_COLUMNS, "created_at"], rows, unique="idempotency_key", then=then)
+    if written and then is None:
+        entry_events(model, entries)
     return written
 
 

@@ -13,10 +13,18 @@ from django_fsm_log.models import StateLog
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *, unique: str | None = None
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: str | None = None,
+    then: tuple[str, list[Any]] | None = None,
 ) -> int:
     """Insert `rows` (tuples in the order of `fields`); with `unique`, rows whose value of that unique column
-    already exists are skipped. Returns how many rows were inserted."""
+    already exists are skipped. Returns how many rows were inserted.
+
+    On PostgreSQL, `then` is one more statement (SQL and its parameters) run in the same statement over the rows
+    actually inserted, which it reads as the table `inserted` (every column): the events of the new rows."""
     if not rows:
         return 0
     if connection.vendor != "postgresql":
@@ -34,13 +42,14 @@ def insert_rows(
         # infer it, and a full unique index satisfies it too.
         where = f" WHERE {_quoted_column(key)} IS NOT NULL" if key.null else ""
         conflict = f"ON CONFLICT ({_quoted_column(key)}){where} DO NOTHING"
+    follow, follow_params = (f", followed AS ({then[0]})", then[1]) if then else ("", [])
     sql = (
         f"WITH inserted AS (INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({', '.join(casts)}) {conflict} RETURNING 1) SELECT count(*) FROM inserted"
+        f"SELECT * FROM unnest({', '.join(casts)}) {conflict} RETURNING *){follow} SELECT count(*) FROM inserted"
     )
     arrays = [array_literal(column) for column in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [*arrays, *follow_params])
         return cursor.fetchone()[0]
 
 

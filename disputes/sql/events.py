@@ -3,6 +3,7 @@ a sweep's bulk transition (disputes.events.bulk)."""
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -36,16 +37,6 @@ def assign_sequences(ids: Sequence[int], *, start: int) -> None:
         )
 
 
-def iso_utc(column: str) -> str:
-    """SQL for a timestamp column as the JSON text Django writes for it (DjangoJSONEncoder: UTC as "Z",
-    milliseconds only when there is a fraction), so an event reads the same whichever path wrote it."""
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL WHEN date_trunc('second', {column}) = {column} "
-        f"""THEN to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
-        f"""ELSE to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END"""
-    )
-
-
 def insert_transition_events_pg(
     model: type[models.Model],
     rows: Sequence[tuple[int, str]],
@@ -58,10 +49,11 @@ def insert_transition_events_pg(
     at: datetime,
 ) -> int:
     """The events of one bulk transition (a sweep's), in one statement: one per (case id, source state), with the
-    case's merchant, buyer and clocks read from its row."""
+    case's merchant, buyer and clocks read from its row (a timestamp in JSON is ISO 8601 in the session's time zone,
+    UTC, which is how disputes.events.record writes one too)."""
     table = connection.ops.quote_name(model._meta.db_table)
     events = connection.ops.quote_name(Event._meta.db_table)
-    clocks = ", ".join(f"'{name}', {iso_utc('c.' + connection.ops.quote_name(name))}" for name in deadlines)
+    clocks = ", ".join(f"'{name}', c.{connection.ops.quote_name(name)}" for name in deadlines)
     sql = f"""
         INSERT INTO {events} (uid, type, case_type, case_id, merchant_id, buyer_id, occurred_at, created_at, version,
                               payload)
@@ -87,3 +79,27 @@ def insert_transition_events_pg(
             },
         )
         return cursor.rowcount
+
+
+def entry_events_sql(
+    model: type[models.Model], *, ledger: str, case_types: dict[int, str], now: datetime
+) -> tuple[str, list[Any]]:
+    """insert_rows' `then` for a ledger's rows: the `ledger.entry_posted` event of each entry inserted, for the
+    account's holder, about the case its source is (`case_types` maps a source content type id to a case type)."""
+    events = connection.ops.quote_name(Event._meta.db_table)
+    columns = {f.name for f in model._meta.concrete_fields}
+    merchant = "inserted.merchant_id" if "merchant" in columns else "NULL::bigint"
+    buyer = "inserted.buyer_id" if "buyer" in columns else "NULL::bigint"
+    whens = " ".join("WHEN %s THEN %s" for _ in case_types)
+    case_type = f"CASE inserted.source_type_id {whens} ELSE '' END" if case_types else "''"
+    params: list[Any] = [v for pair in case_types.items() for v in pair]
+    sql = f"""
+        INSERT INTO {events} (uid, type, case_type, case_id, merchant_id, buyer_id, occurred_at, created_at, version,
+                              payload)
+        SELECT gen_random_uuid(), 'ledger.entry_posted', c.case_type,
+               CASE WHEN c.case_type = '' THEN NULL ELSE inserted.source_id END, {merchant}, {buyer},
+               inserted.occurred_at, %s, %s,
+               jsonb_build_object('ledger', %s::text, 'amount', inserted.amount, 'kind', inserted.kind,
+                                  'idempotency_key', inserted.idempotency_key, 'memo', inserted.memo)
+        FROM inserted CROSS JOIN LATERAL (SELECT {case_type} AS case_type) c"""
+    return sql, [now, PAYLOAD_VERSION, ledger, *params]

@@ -27,7 +27,6 @@ from disputes.models.events import PAYLOAD_VERSION, Event
 from disputes.policies import PolicySnapshot
 from disputes.services.help_misses import ENTRY_KIND, MissRules, SweepResult, memos, penalty_key, violation_key
 from disputes.sql.bulk import array_literal
-from disputes.sql.events import iso_utc
 
 
 def _table(model: Any) -> str:
@@ -109,7 +108,7 @@ _PG_WRITE = """
                              payload)
         SELECT gen_random_uuid(), 'help_request.' || v.deadline || '_breached', 'help_request', v.help_request_id,
                v.merchant_id, v.buyer_id, v.occurred_at, %(now)s, %(version)s,
-               jsonb_build_object('deadline', v.deadline, 'due_at', {v_at},
+               jsonb_build_object('deadline', v.deadline, 'due_at', v.occurred_at,
                                   'penalty', jsonb_build_object('status', CASE v.status WHEN %(paid)s THEN 'credited'
                                                                           ELSE v.status END,
                                                                 'points', v.points, 'basis', v.basis))
@@ -155,7 +154,6 @@ def sweep_misses_pg(
     write_sql = _PG_WRITE.format(
         due=due_column,
         event=_table(Event),
-        v_at=iso_utc("v.occurred_at"),
         **tables,
     )
     fixed = {

@@ -1,12 +1,10 @@
 """The event log: an event is written with its change and only then, sweeps and the ledger write theirs exactly
 once (both the portable path and PostgreSQL's set-based one: CI runs this file on both), the publisher's order."""
 
-import json
 from datetime import UTC, timedelta
 
 import pytest
 import time_machine
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from disputes.actors import system_actor
@@ -25,8 +23,8 @@ SECOND = timedelta(seconds=1)
 
 
 def as_json(value):
-    """A time as the event payload carries it: in UTC, written by Django's JSON encoder (ISO 8601, "Z")."""
-    return json.loads(json.dumps(value.astimezone(UTC), cls=DjangoJSONEncoder))
+    """A time as the event payload carries it: ISO 8601 in UTC, as PostgreSQL writes a timestamp into JSON."""
+    return value.astimezone(UTC).isoformat()
 
 
 def events_of(request, *types):

@@ -23,6 +23,7 @@ from disputes.models import (
     Buyer,
     BuyerPointsEntry,
     EntryKind,
+    Event,
     ForceMajeureClaim,
     ForceMajeureEvidence,
     HelpRequest,
@@ -46,7 +47,7 @@ BUYERS = 8
 ITEM_PRICE_FEN = 300_000
 SQLITE_CHUNK = 5000
 # The tables a load fills and a cleanup empties: vacuumed after each (disputes.management.bench.settle).
-TABLES = (HelpRequest, Violation, StateLog, *LEDGER_MODELS)
+TABLES = (HelpRequest, Violation, StateLog, Event, *LEDGER_MODELS)
 PENALTY_KINDS = (EntryKind.HELP_SOLUTION_PENALTY, EntryKind.HELP_RESOLUTION_PENALTY)
 
 
@@ -109,6 +110,7 @@ class Command(BaseCommand):
         settle(TABLES, stdout=self.stdout, checkpoint=True)
         self.stdout.write(f"loaded {total} help requests in {time.perf_counter() - started:.1f}s")
 
+        events_before = Event.objects.count()
         started = time.perf_counter()
         result = help_sweep()
         sweep_s = time.perf_counter() - started
@@ -119,6 +121,7 @@ class Command(BaseCommand):
         self.stdout.write(f"second sweep: {json.dumps(empty.as_dict())}")
         duplicates = self._duplicates(buyer_ids, merchant_id)
 
+        events = Event.objects.count() - events_before  # written by the two sweeps, with their changes
         if not options["keep"]:
             self._cleanup()
             settle(TABLES, stdout=self.stdout, checkpoint=False)
@@ -131,6 +134,7 @@ class Command(BaseCommand):
                     "empty_sweep_s": round(empty_sweep_s, 4),
                     "credits": result.credits,
                     "duplicates": duplicates,
+                    "events": events,
                 }
             )
         )

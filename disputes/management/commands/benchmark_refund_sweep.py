@@ -47,6 +47,7 @@ from disputes.models import (
     AdvanceState,
     Buyer,
     EntryKind,
+    Event,
     Merchant,
     MerchantAccountEntry,
     Order,
@@ -99,6 +100,7 @@ class Command(BaseCommand):
         settle(TABLES, stdout=self.stdout, checkpoint=True)
         self.stdout.write(f"loaded {total} refund requests in {time.perf_counter() - started:.1f}s")
 
+        events_before = Event.objects.count()
         started = time.perf_counter()
         result = refund_sweep()
         sweep_s = time.perf_counter() - started
@@ -109,6 +111,7 @@ class Command(BaseCommand):
         self.stdout.write(f"second sweep: {json.dumps(empty.as_dict())}")
         duplicates = self._duplicates(parties.all_buyer_ids, parties.merchant_id)
 
+        events = Event.objects.count() - events_before  # written by the two sweeps, with their changes
         if not options["keep"]:
             self._cleanup()
             settle(TABLES, stdout=self.stdout, checkpoint=False)
@@ -121,6 +124,7 @@ class Command(BaseCommand):
                     "empty_sweep_s": round(empty_sweep_s, 4),
                     "credits": result.credits,
                     "duplicates": duplicates,
+                    "events": events,
                 }
             )
         )
