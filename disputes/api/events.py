@@ -18,6 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from disputes.actors import buyer_of, merchant_of
 from disputes.api.pagination import MAX_LIMIT
 from disputes.api.permissions import IsBuyer
+from disputes.events.body import event_body
 from disputes.events.catalogue import EVENT_TYPES
 from disputes.models import Event
 
@@ -48,9 +49,10 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "sequence", "type", "occurred_at", "case", "version", "data"]
 
     def get_case(self, event: Event) -> dict[str, Any] | None:
-        if not event.case_type:
-            return None
-        return {"type": event.case_type, "id": event.case_id}
+        return event_body(event)["case"]
+
+    def to_representation(self, instance: Event) -> dict[str, Any]:
+        return event_body(instance)  # the webhook deliveries' shape too; the fields above describe it
 
 
 class AfterSequencePagination(BasePagination):

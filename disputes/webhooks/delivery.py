@@ -21,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 
 from disputes.actors import Actor
 from disputes.errors import Forbidden, NotFound, RuleRefused
+from disputes.events.body import event_body
 from disputes.jobs import enqueue_after_commit
 from disputes.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery
 from disputes.webhooks.endpoints import webhook_endpoint_disable
@@ -54,15 +55,7 @@ class Outcome:
 
 def message(event: Event) -> tuple[str, bytes]:
     """The delivery's id (the event's uid, the same on every retry) and its JSON body."""
-    body = {
-        "id": str(event.uid),
-        "type": event.type,
-        "sequence": event.sequence,
-        "occurred_at": event.occurred_at,
-        "case": {"type": event.case_type or None, "id": event.case_id},
-        "version": event.version,
-        "data": event.payload,
-    }
+    body = event_body(event)  # the same shape as the feed's (GET /api/merchant/events/)
     return str(event.uid), json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
 
 
