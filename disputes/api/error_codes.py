@@ -194,8 +194,8 @@ OPERATIONS: dict[str, list[Codes]] = {
     "merchant-intervention.appeal": [MERCHANT, WRITES, CASE, UPLOADS, CASE_APPEAL],
     "merchant-intervention.withdraw": [MERCHANT, WRITES, CASE, CASE_WITHDRAW],
     # The event feeds (disputes.api.events).
-    "merchant-event.list": [{403: ("merchant_required",), 400: ("invalid_after", "invalid_limit")}],
-    "buyer-event.list": [BUYER, {400: ("invalid_after", "invalid_limit")}],
+    "merchant-event.list": [{403: ("merchant_required",)}],
+    "buyer-event.list": [BUYER],
     # Webhook endpoints, the merchant's side (disputes.api.merchant.webhooks).
     "merchant-webhook-endpoint.list": [MERCHANT],
     "merchant-webhook-endpoint.retrieve": [MERCHANT, WEBHOOK],

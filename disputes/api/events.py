@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -16,13 +15,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from disputes.actors import buyer_of, merchant_of
-from disputes.api.pagination import MAX_LIMIT
+from disputes.api.common import BIGINT_MAX
+from disputes.api.pagination import MAX_LIMIT, whole_param
 from disputes.api.permissions import IsBuyer
 from disputes.events.body import event_body
 from disputes.events.catalogue import EVENT_TYPES
 from disputes.models import Event
-
-BIGINT_MAX = 2**63 - 1
 
 
 class IsMerchant(BasePermission):
@@ -63,8 +61,8 @@ class AfterSequencePagination(BasePagination):
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
-        self.after = _whole(request, "after", high=BIGINT_MAX, default=0, code="invalid_after")
-        self.limit = _whole(request, "limit", high=MAX_LIMIT, default=self.default_limit, code="invalid_limit", low=1)
+        self.after = whole_param(request, "after", low=0, high=BIGINT_MAX, default=0)
+        self.limit = whole_param(request, "limit", low=1, high=MAX_LIMIT, default=self.default_limit)
         self.page = list(queryset.filter(sequence__gt=self.after).order_by("sequence")[: self.limit])
         return self.page
 
@@ -101,16 +99,6 @@ class AfterSequencePagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
             },
         ]
-
-
-def _whole(request: Request, name: str, *, high: int, default: int, code: str, low: int = 0) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 19 or not low <= int(text) <= high:
-        raise ValidationError({name: [f"{name} is a whole number from {low} to {high}."]}, code=code)
-    return int(text)
 
 
 class _EventFeed(mixins.ListModelMixin, viewsets.GenericViewSet):

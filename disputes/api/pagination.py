@@ -17,10 +17,10 @@ class CheckedLimitOffsetPagination(LimitOffsetPagination):
     max_limit = MAX_LIMIT
 
     def get_limit(self, request: Request) -> int | None:
-        return _whole(request, self.limit_query_param, low=1, high=MAX_LIMIT, default=self.default_limit or 50)
+        return whole_param(request, self.limit_query_param, low=1, high=MAX_LIMIT, default=self.default_limit or 50)
 
     def get_offset(self, request: Request) -> int:
-        return _whole(request, self.offset_query_param, low=0, high=MAX_OFFSET, default=0)
+        return whole_param(request, self.offset_query_param, low=0, high=MAX_OFFSET, default=0)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
@@ -31,11 +31,13 @@ class CheckedLimitOffsetPagination(LimitOffsetPagination):
         return parameters
 
 
-def _whole(request: Request, name: str, *, low: int, high: int, default: int) -> int:
+def whole_param(request: Request, name: str, *, low: int, high: int, default: int) -> int:
+    """The query parameter `name` as a whole number from `low` to `high` (`default` when absent), else a 400 that
+    names it (`invalid_<name>`)."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
     text = raw.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12 or not low <= int(text) <= high:
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(high)) or not low <= int(text) <= high:
         raise ValidationError({name: [f"{name} is a whole number from {low} to {high}."]}, code="invalid")
     return int(text)
