@@ -3,11 +3,18 @@ offset that is not a whole number in range is refused (400, `invalid_limit` / `i
 silently replaced or passed to the database (a 20-digit limit used to reach PostgreSQL as an out-of-range
 bigint and answer 500)."""
 
+import base64
+import binascii
+import json
+from datetime import datetime
 from typing import Any
 
+from django.db.models import DateTimeField, Q
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 MAX_LIMIT = 200
 MAX_OFFSET = 2**31 - 1
@@ -41,3 +48,104 @@ def whole_param(request: Request, name: str, *, low: int, high: int, default: in
     if not text.isascii() or not text.isdigit() or len(text) > len(str(high)) or not low <= int(text) <= high:
         raise ValidationError({name: [f"{name} is a whole number from {low} to {high}."]}, code="invalid")
     return int(text)
+
+
+class KeysetPagination(BasePagination):
+    """Pages in a total order, (a column, then id), by an opaque cursor: ?cursor= (from the previous page's `next`)
+    and ?limit=. The cursor holds the last row's column value and id, so a page starts strictly after that row:
+    rows inserted or removed meanwhile never make the walk repeat or skip a row, and no page counts the whole list.
+
+    A view sets `cursor_ordering`, e.g. ("-created_at", "-id") (the default): both descending or both ascending,
+    the last one "id" or "-id". A cursor that was not made here is refused (400, `invalid_cursor`)."""
+
+    default_limit = 50
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        ordering = tuple(getattr(view, "cursor_ordering", ("-created_at", "-id")))
+        column, self.descending = ordering[0].lstrip("-"), ordering[0].startswith("-")
+        self.column = column
+        self.limit = whole_param(request, "limit", low=1, high=MAX_LIMIT, default=self.default_limit)
+        is_time = isinstance(queryset.model._meta.get_field(column), DateTimeField)
+        position = self._decode(request.query_params.get(self.cursor_query_param), is_time=is_time)
+        queryset = queryset.order_by(*ordering)
+        if position is not None:
+            value, pk = position
+            op = "lt" if self.descending else "gt"
+            queryset = queryset.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk}))
+        rows = list(queryset[: self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        self.page = rows[: self.limit]
+        return self.page
+
+    def _decode(self, raw: str | None, *, is_time: bool) -> tuple[Any, int] | None:
+        if raw is None or raw == "":
+            return None
+        try:
+            value, pk = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==").decode("utf-8"))
+            if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= 2**63 - 1:
+                raise ValueError(pk)
+            if is_time:
+                value = _parse_time(value)
+            elif isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**63 - 1:
+                raise ValueError(value)
+        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            raise ValidationError(
+                {self.cursor_query_param: ["Not a cursor this list gave out."]}, code="invalid"
+            ) from None
+        return value, pk
+
+    def _encode(self, row: Any) -> str:
+        value = getattr(row, self.column)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        raw = json.dumps([value, row.pk], separators=(",", ":")).encode("utf-8")
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    def next_link(self) -> str | None:
+        if not self.has_next or not self.page:
+            return None
+        return replace_query_param(
+            self.request.build_absolute_uri(), self.cursor_query_param, self._encode(self.page[-1])
+        )
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": self.next_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True, "description": "The next page, if any."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "The cursor from the previous page's `next`; absent for the first page.",
+                "schema": {"type": "string", "maxLength": 200},
+            },
+            {
+                "name": "limit",
+                "required": False,
+                "in": "query",
+                "description": "Rows per page.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            },
+        ]
+
+
+def _parse_time(text: Any) -> datetime:
+    if not isinstance(text, str):
+        raise ValueError(text)
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(text)
+    return when
