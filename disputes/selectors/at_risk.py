@@ -10,7 +10,7 @@ deadlines, it posts nothing to the merchant's account; a judgment is a staff dec
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 
 from disputes import policies as policy_table
 from disputes.models import (
@@ -101,19 +101,20 @@ def _help_rows(merchant: Merchant, policies: PolicySnapshot, before: datetime | 
     requests = HelpRequest.objects.filter(running, merchant=merchant)
     if before is not None:
         requests = requests.filter(Q(solution_due_at__lt=before) | Q(resolution_due_at__lt=before))
-    found = list(
-        requests.select_related("order_item__order").only(
-            "id",
-            "state",
-            "service_kind",
-            "item_price_fen",
-            "solution_due_at",
-            "resolution_due_at",
-            "solution_given_at",
-            "solution_breached_at",
-            "resolution_breached_at",
-            "order_item__order__order_no",
-        )
+    # Each deadline while its clock runs, else NULL: the declared condition (RUNNING_DEADLINE, which the sweep
+    # selects its due rows by), evaluated by the database so that no model instance is built per request.
+    running_due = {
+        deadline: Case(When(RUNNING_DEADLINE[deadline], then=F(DUE_FIELD[deadline])), default=None)
+        for deadline in DUE_FIELD
+    }
+    found = requests.order_by().values_list(
+        "id",
+        "order_item__order__order_no",
+        "service_kind",
+        "item_price_fen",
+        "solution_given_at",
+        running_due[DeadlineKind.SOLUTION],
+        running_due[DeadlineKind.RESOLUTION],
     )
     # The claims the sweep reads (services.help_misses.claims_on), for all the merchant's open requests at once.
     claims = {
@@ -126,25 +127,19 @@ def _help_rows(merchant: Merchant, policies: PolicySnapshot, before: datetime | 
     }
     rules = {deadline: MissRules(deadline, policies) for deadline in DUE_FIELD}
     rows = []
-    for request in found:
-        for deadline, rule in rules.items():
-            due_at = request.running_deadline(deadline)
+    for pk, order_no, kind, price, given, solution_due, resolution_due in found:
+        for deadline, due_at in ((DeadlineKind.SOLUTION, solution_due), (DeadlineKind.RESOLUTION, resolution_due)):
             if due_at is None or (before is not None and not due_at < before):
                 continue
             # If the merchant does nothing, the solution it has (or has not) given is what the sweep judges by.
-            decision = rule(
-                request.service_kind,
-                request.item_price_fen,
-                solution_in_time(request.solution_given_at, due_at),
-                claims.get((request.pk, deadline)),
-            )
+            decision = rules[deadline](kind, price, solution_in_time(given, due_at), claims.get((pk, deadline)))
             exempted = decision.status == ViolationStatus.EXEMPTED
             rows.append(
                 AtRiskRow(
                     case_type=HELP_REQUEST,
-                    case_id=request.pk,
-                    order_number=request.order_item.order.order_no,
-                    deadline=HELP_DEADLINE[DeadlineKind(deadline)],
+                    case_id=pk,
+                    order_number=order_no,
+                    deadline=HELP_DEADLINE[deadline],
                     due_at=due_at,
                     # 100 points = 1 元 = 100 fen: the merchant is charged in fen what the buyer gets in points.
                     penalty_fen=0 if exempted else decision.points,

@@ -261,6 +261,9 @@ def test_before_lists_only_earlier_deadlines_and_totals_them(cases, merchant_use
     assert (body["total_fen"], body["held_fen"], body["count"]) == (10_000, 5_000, 4)
     # A deadline at `before` itself is not before it.
     assert token_client(merchant_user).get(URL, {"before": iso(T0 + HOUR)}).json()["count"] == 0
+    # A `+` typed into the URL unencoded arrives as a space, and still means the offset.
+    typed = token_client(merchant_user).get(f"{URL}?before=2026-03-02T12:00:00+08:00")
+    assert (typed.status_code, typed.json()["count"]) == (200, 4)
 
 
 @pytest.mark.parametrize("order", ["deadline", "amount"])

@@ -4,6 +4,7 @@
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,14 +27,30 @@ from disputes.selectors.at_risk import DEADLINES, HELP_REQUEST, ORDERS, REFUND, 
 DEFAULT_LIMIT = 50
 
 
+class IsMerchantCaller(IsMerchant):
+    message = "Only a merchant's API user may read the merchant's money at risk."
+
+
+class QueryTimeField(AwareDateTimeField):
+    """An aware time in a query string. A `+` left unencoded in a URL arrives as a space (`...T12:00:00 08:00`);
+    a space before a trailing HH:MM can be nothing else, so it is read as the `+` the caller wrote."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r".+T.+ \d{2}:\d{2}", value):
+            value = value[:-6] + "+" + value[-5:]
+        return super().to_internal_value(value)
+
+
 class MerchantAtRiskQuerySerializer(serializers.Serializer):
     order = serializers.ChoiceField(
         choices=ORDERS,
         default="deadline",
         help_text="deadline: the soonest deadline first (default); amount: the largest amount first.",
     )
-    before = AwareDateTimeField(
-        required=False, help_text="Only deadlines before this time (with its UTC offset); the totals follow."
+    before = QueryTimeField(
+        required=False,
+        help_text="Only deadlines before this time, with its UTC offset (2026-03-03T12:00:00+08:00, or ...Z); the "
+        "totals follow.",
     )
 
 
@@ -88,7 +105,7 @@ class MerchantAtRiskViewSet(viewsets.GenericViewSet):
     schema = OneObjectSchema()
 
     authentication_classes = [TokenAuthentication]
-    permission_classes = [IsAuthenticated, IsMerchant]
+    permission_classes = [IsAuthenticated, IsMerchantCaller]
     serializer_class = MerchantAtRiskSerializer
     pagination_class = None
     filter_backends: list[Any] = []
@@ -129,7 +146,7 @@ class MerchantAtRiskViewSet(viewsets.GenericViewSet):
         limit = whole_param(request, "limit", low=1, high=MAX_LIMIT, default=DEFAULT_LIMIT)
         after = _decode(request.query_params.get("cursor"), order)
         merchant = merchant_of(request.user)
-        assert merchant is not None  # IsMerchant
+        assert merchant is not None  # IsMerchantCaller
         found = money_at_risk(merchant, order=order, before=query.validated_data.get("before"))
         rows = [row for row in found.rows if after is None or row.sort_key(order) > after]
         page = rows[:limit]
