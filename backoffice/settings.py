@@ -262,6 +262,9 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "disputes.models.interventions.CaseState",
         "WebhookDeliveryStatusEnum": "disputes.models.webhooks.DeliveryStatus",
         "WebhookEventTypeEnum": "disputes.api.merchant.webhook_serializers.EVENT_TYPE_CHOICES",
+        "DeadlineEnum": "disputes.models.help_requests.DeadlineKind",
+        "AtRiskDeadlineEnum": "disputes.selectors.at_risk.DEADLINES",
+        "AtRiskOrderEnum": "disputes.selectors.at_risk.ORDERS",
     },
 }
 

@@ -4,6 +4,21 @@ from disputes.choices import ServiceKind
 from disputes.models.violations import PenaltyBasis
 from disputes.policies import PolicySnapshot
 
+# Every policy the two functions below read: a change to one of them changes what a miss costs, not whether it is
+# one (disputes.selectors.what_if replays them; tests/selectors/test_what_if.py proves the list is complete).
+PENALTY_POLICIES = (
+    "help.solution_penalty",
+    "standard.delivery_install.not_provided",
+    "standard.delivery_install.late",
+    "standard.home_delivery.not_provided",
+    "standard.home_delivery.late",
+    "standard.warranty.multiplier",
+    "standard.warranty.max",
+    "standard.install.percent",
+    "standard.install.min",
+    "standard.install.max",
+)
+
 
 def solution_penalty(policies: PolicySnapshot) -> int:
     """Points credited for a missed 1-hour solution deadline."""

@@ -4,14 +4,24 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin.helpers import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_change_url, staff_user
 from disputes.errors import DomainError
 from disputes.models import Policy, PolicyChange
+from disputes.selectors.what_if import NO_PREVIEW, REPLAYABLE, WhatIf, policy_what_if
 from disputes.services.policies import policy_update
+
+PREVIEW_URL = "disputes_policy_preview"
+PREVIEW_DAYS = 30
 
 # Where each policy is explained, by its key's first part: the sections of docs/policies.md, which is in the repository
 # (a deployment serves no documentation), so the help text names the file and the section's anchor.
@@ -62,6 +72,17 @@ class PolicyForm(forms.ModelForm):
         return data
 
 
+class PolicyPreviewForm(forms.Form):
+    """The value a supervisor considers; the preview replays the last days under it and writes nothing."""
+
+    value = forms.IntegerField(
+        label=_("proposed value"),
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text=_("In the policy's own unit. Nothing is saved: change the value on the policy's page."),
+    )
+
+
 class PolicyChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = PolicyChange
     fields = ("changed_at", "old_value", "new_value", "reason", "changed_by")
@@ -81,8 +102,28 @@ class PolicyAdmin(admin.ModelAdmin):
     search_fields = ("key", "label")
     list_select_related = ("updated_by",)
     ordering = ("group", "key")
-    fields = ("key", "label_display", "group", "unit", "default_value", "value", "reason", "updated_at", "updated_by")
-    readonly_fields = ("key", "label_display", "group", "unit", "default_value", "updated_at", "updated_by")
+    fields = (
+        "key",
+        "label_display",
+        "group",
+        "unit",
+        "default_value",
+        "value",
+        "reason",
+        "preview_link",
+        "updated_at",
+        "updated_by",
+    )
+    readonly_fields = (
+        "key",
+        "label_display",
+        "group",
+        "unit",
+        "default_value",
+        "preview_link",
+        "updated_at",
+        "updated_by",
+    )
     inlines = (PolicyChangeInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -98,8 +139,53 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if not self.has_change_permission(request, obj):
-            return [f for f in self.fields if f != "reason"]
+            return [f for f in self.fields if f not in ("reason", "preview_link")]
         return self.fields
+
+    @admin.display(description=_("before you change it"))
+    def preview_link(self, obj: Policy) -> str:
+        if not obj.pk:
+            return "-"
+        if obj.key not in REPLAYABLE:
+            return str(NO_PREVIEW)
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse(f"admin:{PREVIEW_URL}", args=[obj.pk]),
+            _("Preview a new value on the last %(days)d days of one-click help") % {"days": PREVIEW_DAYS},
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path("<int:policy_id>/preview/", self.admin_site.admin_view(self.preview_view), name=PREVIEW_URL)
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, policy_id: int) -> HttpResponse:
+        """What-if: the last 30 days of one-click help misses replayed under a proposed value (?value=), next to the
+        value in force (disputes.selectors.what_if). Reads only; supervisors only, like the edit itself."""
+        policy = get_object_or_404(Policy, pk=policy_id)
+        if not self.has_change_permission(request, policy):
+            raise PermissionDenied
+        form = PolicyPreviewForm(request.GET if "value" in request.GET else None, initial={"value": policy.value})
+        result: WhatIf | None = None
+        error = ""
+        if policy.key not in REPLAYABLE:
+            error = str(NO_PREVIEW)
+        elif form.is_valid():
+            try:
+                result = policy_what_if(policy.key, form.cleaned_data["value"], now=timezone.now(), days=PREVIEW_DAYS)
+            except DomainError as exc:
+                form.add_error("value", exc.message)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "object": policy,
+            "title": _("Preview a change of %(key)s") % {"key": policy.key},
+            "form": form,
+            "result": result,
+            "no_preview": error,
+            "days": PREVIEW_DAYS,
+            "back_url": admin_change_url(Policy, policy.pk),
+        }
+        return TemplateResponse(request, "admin/disputes/policy/preview.html", context)
 
     @admin.display(description=_("label"), ordering="label")
     def label_display(self, obj: Policy) -> str:

@@ -196,6 +196,8 @@ OPERATIONS: dict[str, list[Codes]] = {
     # The event feeds (disputes.api.events).
     "merchant-event.list": [{403: ("merchant_required",)}],
     "buyer-event.list": [BUYER],
+    # Money at risk (disputes.api.merchant.at_risk); its parameters' codes (invalid_order, ...) come from the inputs.
+    "merchant-at-risk.list": [{403: ("merchant_required",)}],
     # Webhook endpoints, the merchant's side (disputes.api.merchant.webhooks).
     "merchant-webhook-endpoint.list": [MERCHANT],
     "merchant-webhook-endpoint.retrieve": [MERCHANT, WEBHOOK],

@@ -9,6 +9,7 @@ from disputes.api.buyer.refunds import BuyerRefundViewSet
 from disputes.api.buyer.views import BuyerHelpRequestViewSet
 from disputes.api.errors import not_found
 from disputes.api.events import BuyerEventViewSet, MerchantEventViewSet
+from disputes.api.merchant.at_risk import MerchantAtRiskViewSet
 from disputes.api.merchant.interventions import MerchantInterventionViewSet
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
@@ -24,6 +25,7 @@ router.register("buyer/interventions", BuyerInterventionViewSet, basename="buyer
 router.register("merchant/interventions", MerchantInterventionViewSet, basename="merchant-intervention")
 router.register("merchant/events", MerchantEventViewSet, basename="merchant-event")
 router.register("buyer/events", BuyerEventViewSet, basename="buyer-event")
+router.register("merchant/at-risk", MerchantAtRiskViewSet, basename="merchant-at-risk")
 router.register("merchant/webhook-endpoints", MerchantWebhookEndpointViewSet, basename="merchant-webhook-endpoint")
 
 urlpatterns = [

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from disputes import policies as policy_table
-from disputes import sla
 from disputes.actors import Actor, buyer_of, merchant_of, provider_of
 from disputes.choices import HELP_ELIGIBLE_SERVICES
 from disputes.deadlines import missed
@@ -18,6 +17,7 @@ from disputes.errors import (
     ValidationFailed,
     field_code,
 )
+from disputes.help_deadlines import help_deadlines
 from disputes.jobs import enqueue_after_commit
 from disputes.models import (
     AnomalyKind,
@@ -152,6 +152,7 @@ def help_request_raise(
             .select_related("provider")
             .first()
         )
+        deadlines = help_deadlines(now, policies)
         request = HelpRequest.objects.create(
             order_item=item,
             buyer=buyer,
@@ -163,13 +164,8 @@ def help_request_raise(
             item_price_fen=item.amount_paid_fen,
             raised_at=now,
             dispatch_at=now + policies.duration("help.cancel_window"),
-            solution_due_at=sla.solution_due_at(
-                now,
-                sla=policies.duration("help.solution_sla"),
-                start=policies.clock("help.window_start"),
-                end=policies.clock("help.window_end"),
-            ),
-            resolution_due_at=now + policies.duration("help.resolution_sla"),
+            solution_due_at=deadlines.solution_due_at,
+            resolution_due_at=deadlines.resolution_due_at,
         )
         audit(request, actor=actor, step="raise", description="Raised by the buyer", source=None)
         delay = policies.duration("help.cancel_window").total_seconds()

@@ -1,5 +1,7 @@
 """Changing a policy value: validated, attributed to a user, and recorded in the policy's change history."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,22 +13,31 @@ from disputes.policy_defaults import ORDERED_PAIRS
 MAX_REASON = 255
 
 
-def _check_order(policy: Policy) -> None:
-    """Refuse a value that puts `policy` out of order with its pair (ORDERED_PAIRS), e.g. a business window that
-    would end before it starts: every rule that reads the pair would fail."""
+def out_of_order(key: str, value: int, value_of: Callable[[str], int]) -> RuleRefused | None:
+    """The refusal of `key` = `value` if it puts the policy out of order with its pair (ORDERED_PAIRS), e.g. a
+    business window that would end before it starts: every rule that reads the pair would fail. `value_of` reads
+    the pair's other value. Shared by policy_update and the what-if preview (disputes.selectors.what_if)."""
     for lower, higher, strict in ORDERED_PAIRS:
-        if policy.key not in (lower, higher):
+        if key not in (lower, higher):
             continue
-        other_key = higher if policy.key == lower else lower
-        other = Policy.objects.select_for_update().get(key=other_key)
-        low, high = (policy.value, other.value) if policy.key == lower else (other.value, policy.value)
+        other_key = higher if key == lower else lower
+        other = value_of(other_key)
+        low, high = (value, other) if key == lower else (other, value)
         if low > high or (strict and low == high):
             relation = "before" if strict else "at most"
-            raise RuleRefused(
-                f"{policy.key} = {policy.value} would break the rule that {lower} is {relation} {higher} "
-                f"({other_key} is {other.value}).",
+            return RuleRefused(
+                f"{key} = {value} would break the rule that {lower} is {relation} {higher} ({other_key} is {other}).",
                 code="policies_out_of_order",
             )
+    return None
+
+
+def _check_order(policy: Policy) -> None:
+    problem = out_of_order(
+        policy.key, policy.value, lambda other: Policy.objects.select_for_update().get(key=other).value
+    )
+    if problem is not None:
+        raise problem
 
 
 def policy_update(*, actor: Actor, policy_id: int, value: int, reason: str) -> Policy:

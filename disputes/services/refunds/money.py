@@ -93,7 +93,7 @@ def damage_penalty_fen(amount_fen: int, policies: PolicySnapshot) -> int:
 
 
 def _entry(
-    refund_id: int, what: str, kind: str, amount: int, *, at: datetime, actor: Actor, memo: str, **account: int
+    refund_id: int, what: str, kind: str, amount: int, *, at: datetime, actor: Actor | None, memo: str, **account: int
 ) -> PendingEntry:
     return PendingEntry(
         amount=amount,
@@ -108,7 +108,7 @@ def _entry(
     )
 
 
-def refund_paid(row: RefundRow, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> Postings:
+def refund_paid(row: RefundRow, *, at: datetime, actor: Actor | None, policies: PolicySnapshot) -> Postings:
     """A refund succeeds: charge the merchant; recover a platform advance; credit a damage penalty.
 
     When the platform advanced the money, the buyer already has it: the charge to the
@@ -157,6 +157,23 @@ def refund_paid(row: RefundRow, *, at: datetime, actor: Actor, policies: PolicyS
             _entry(row.id, "damage_penalty", kind, -penalty, memo=memo, merchant_id=row.merchant_id, at=at, actor=actor)
         )
     return out
+
+
+class Charge(NamedTuple):
+    """What paying a refund moves between the parties: the merchant account's charge in fen (a positive number,
+    posted negative), and the points credited to the buyer."""
+
+    merchant_fen: int
+    buyer_points: int
+
+
+def refund_paid_charge(row: RefundRow, *, at: datetime, policies: PolicySnapshot) -> Charge:
+    """What refund_paid would post for `row`, summed per party: the refund and any damage penalty charged to the
+    merchant, the damage penalty credited to the buyer as points. Read off the very postings the sweep writes (the
+    advance recovery goes to the platform's account, not the merchant's), so a list of money at risk cannot state
+    a different rule than the one the sweep applies."""
+    postings = refund_paid(row, at=at, actor=None, policies=policies)
+    return Charge(-sum(e.amount for e in postings.merchant), sum(e.amount for e in postings.points))
 
 
 def advance_outstanding(refund: RefundRequest) -> int:

@@ -1,0 +1,31 @@
+"""A one-click help request's two deadlines from its raise time and the policy values in force (RULES.md section 1):
+what help_request_raise stores, and what a policy what-if replays with a proposed value (disputes.selectors.what_if)."""
+
+from datetime import datetime
+from typing import NamedTuple
+
+from disputes import sla
+from disputes.policies import PolicySnapshot
+
+# The policies these deadlines are computed from: a change to one of them moves deadlines, not amounts.
+DEADLINE_POLICIES = ("help.solution_sla", "help.resolution_sla", "help.window_start", "help.window_end")
+
+
+class HelpDeadlines(NamedTuple):
+    solution_due_at: datetime | None  # None when raised outside the business window: no 1-hour deadline
+    resolution_due_at: datetime
+
+
+def help_deadlines(raised_at: datetime, policies: PolicySnapshot) -> HelpDeadlines:
+    """The 1-hour solution deadline (only inside the Beijing business window) and the 48-hour resolution deadline.
+
+    Raises ValueError when the window's start is not before its end (sla.solution_due_at)."""
+    return HelpDeadlines(
+        sla.solution_due_at(
+            raised_at,
+            sla=policies.duration("help.solution_sla"),
+            start=policies.clock("help.window_start"),
+            end=policies.clock("help.window_end"),
+        ),
+        raised_at + policies.duration("help.resolution_sla"),
+    )
