@@ -7,7 +7,6 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from disputes import policies as policy_table
-from disputes import sla
 from disputes.actors import Actor, buyer_of, merchant_of, provider_of
 from disputes.choices import HELP_ELIGIBLE_SERVICES
 from disputes.deadlines import missed
@@ -18,6 +17,7 @@ from disputes.errors import (
     ValidationFailed,
     field_code,
 )
+from disputes.explain.deadlines import RULES
 from disputes.jobs import enqueue_after_commit
 from disputes.models import (
     AnomalyKind,
@@ -152,6 +152,12 @@ def help_request_raise(
             .select_related("provider")
             .first()
         )
+        dispatch_at, dispatch_basis = RULES["help.dispatch"].set(now, policies=policies)
+        solution_due, solution_basis = RULES["help.solution_due"].set(now, policies=policies)
+        resolution_due, resolution_basis = RULES["help.resolution_due"].set(now, policies=policies)
+        basis = {"dispatch_at": dispatch_basis, "resolution_due_at": resolution_basis}
+        if solution_due is not None:
+            basis["solution_due_at"] = solution_basis
         request = HelpRequest.objects.create(
             order_item=item,
             buyer=buyer,
@@ -162,14 +168,10 @@ def help_request_raise(
             description=text,
             item_price_fen=item.amount_paid_fen,
             raised_at=now,
-            dispatch_at=now + policies.duration("help.cancel_window"),
-            solution_due_at=sla.solution_due_at(
-                now,
-                sla=policies.duration("help.solution_sla"),
-                start=policies.clock("help.window_start"),
-                end=policies.clock("help.window_end"),
-            ),
-            resolution_due_at=now + policies.duration("help.resolution_sla"),
+            dispatch_at=dispatch_at,
+            solution_due_at=solution_due,
+            resolution_due_at=resolution_due,
+            deadline_basis=basis,
         )
         audit(request, actor=actor, step="raise", description="Raised by the buyer", source=None)
         delay = policies.duration("help.cancel_window").total_seconds()
@@ -249,12 +251,13 @@ def help_request_mark_resolved(*, actor: Actor, request_id: int, note: str) -> H
         require_step(request, "mark_resolved", message="Only an open request can be marked resolved")
         now = timezone.now()
         record_misses_for(request, now=now)
-        confirm_after = policy_table.load("help.auto_confirm_after").duration("help.auto_confirm_after")
+        confirm_due, basis = RULES["help.confirm_due"].set(now, policies=policy_table.load("help.auto_confirm_after"))
+        request.deadline_basis["confirm_due_at"] = basis
         by_staff = " (recorded by staff)" if role == "staff" else ""
         request.mark_resolved(
             at=now,
             note=resolution,
-            confirm_due_at=now + confirm_after,
+            confirm_due_at=confirm_due,
             by=actor,
             description=f"Marked resolved{by_staff}",
         )
