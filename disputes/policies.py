@@ -1,7 +1,8 @@
 """Reads policy values (staff-editable rule numbers) as typed Python values."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils.translation import ngettext_lazy
@@ -96,35 +97,69 @@ def load(prefix: str = "") -> PolicySnapshot:
     return PolicySnapshot(values, versions)
 
 
-def at_versions(versions: dict[str, int]) -> PolicySnapshot:
-    """The policy values as they were at the given versions ({key: version}), from the change history: what an
-    explanation recomputes a recorded deadline or penalty with, after any later edit. Two queries.
+class PolicyHistory:
+    """The values of some policies at every version, from their change history: what explanations recompute
+    recorded deadlines and penalties with, after any later edit. One query for the current rows, and one more for
+    the history only when an older version is asked for (or with `history=True`).
 
     Version 1 is the value before the first change (that change's old value, or the current value when there is
-    none); version n > 1 is the new value of the change that created it. A key whose version is unknown is left
-    out (reading it raises PolicyMissing)."""
-    if not versions:
-        return PolicySnapshot({}, {})
-    rows = {
-        key: (unit, value, version)
-        for key, unit, value, version in Policy.objects.filter(key__in=list(versions)).values_list(
+    none); version n > 1 is the new value of the change that created it."""
+
+    def __init__(self, keys: Iterable[str], *, history: bool = False) -> None:
+        self.wanted = sorted(set(keys))
+        self.current: dict[str, tuple[str, int, int]] = {}
+        self.changes: dict[tuple[str, int], tuple[int, int]] = {}
+        self.changed_at: dict[str, list[tuple[datetime, int]]] = {}
+        self.loaded = False
+        if not self.wanted:
+            return
+        for key, unit, value, version in Policy.objects.filter(key__in=self.wanted).values_list(
             "key", "unit", "value", "version"
-        )
-    }
-    changes: dict[tuple[str, int], tuple[int, int]] = {}
-    for key, version, old, new in PolicyChange.objects.filter(policy__key__in=list(versions)).values_list(
-        "policy__key", "version", "old_value", "new_value"
-    ):
-        changes[(key, version)] = (old, new)
-    values: dict[str, tuple[str, int]] = {}
-    for key, wanted in versions.items():
-        if key not in rows:
-            continue
-        unit, current, latest = rows[key]
-        if wanted == latest:
-            values[key] = (unit, current)
-        elif wanted == 1 and (key, 2) in changes:
-            values[key] = (unit, changes[(key, 2)][0])
-        elif (key, wanted) in changes:
-            values[key] = (unit, changes[(key, wanted)][1])
-    return PolicySnapshot(values, {key: versions[key] for key in values})
+        ):
+            self.current[key] = (unit, value, version)
+        if history:
+            self._load_changes()
+
+    def _load_changes(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        for key, version, old, new, at in PolicyChange.objects.filter(policy__key__in=self.wanted).values_list(
+            "policy__key", "version", "old_value", "new_value", "changed_at"
+        ):
+            self.changes[(key, version)] = (old, new)
+            self.changed_at.setdefault(key, []).append((at, version))
+
+    def value(self, key: str, version: int) -> tuple[str, int] | None:
+        """(unit, value) of `key` at `version`, or None when the history does not know it."""
+        if key not in self.current:
+            return None
+        unit, current, latest = self.current[key]
+        if version == latest:
+            return unit, current
+        self._load_changes()
+        if version == 1 and (key, 2) in self.changes:
+            return unit, self.changes[(key, 2)][0]
+        if (key, version) in self.changes:
+            return unit, self.changes[(key, version)][1]
+        return None
+
+    def snapshot(self, versions: dict[str, int]) -> PolicySnapshot:
+        """The values at the given versions ({key: version}); a key whose version is unknown is left out (reading
+        it raises PolicyMissing)."""
+        values: dict[str, tuple[str, int]] = {}
+        for key, version in versions.items():
+            found = self.value(key, version)
+            if found is not None:
+                values[key] = found
+        return PolicySnapshot(values, {key: versions[key] for key in values})
+
+    def version_at(self, key: str, moment: datetime) -> int:
+        """The version of `key` in force at `moment`: for a posting that did not record the versions it used."""
+        self._load_changes()
+        return max((version for at, version in self.changed_at.get(key, []) if at <= moment), default=1)
+
+
+def at_versions(versions: dict[str, int]) -> PolicySnapshot:
+    """The policy values as they were at the given versions ({key: version}): PolicyHistory.snapshot."""
+    return PolicyHistory(versions).snapshot(versions)

@@ -172,6 +172,7 @@ class MissRules:
         decision = self._memo.get(key)
         if decision is None:
             basis: str
+            keys: tuple[str, ...]
             if self.deadline == DeadlineKind.SOLUTION:
                 points, basis = solution_penalty(self.policies), PenaltyBasis.FIXED
                 keys = SOLUTION_KEYS

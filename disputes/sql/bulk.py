@@ -174,7 +174,15 @@ class JSONSetKey(models.Func):
         self.key = key
         super().__init__(models.F(column), models.Value(json.dumps(value)))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # SQLite (JSON1)
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:  # SQLite (JSON1)
         column, column_params = compiler.compile(self.source_expressions[0])
         value, value_params = compiler.compile(self.source_expressions[1])
         sql = f"json_set(COALESCE({column}, '{{}}'), '$.{self.key}', json({value}))"
