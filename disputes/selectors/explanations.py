@@ -127,11 +127,7 @@ def _explain_refund_entry(entry: LedgerEntry) -> dict[str, Any]:
     refund_ct = ContentType.objects.get_for_model(RefundRequest)
     keys = DAMAGE_KEYS if entry.kind == EntryKind.DAMAGE_PENALTY else SHIPPING_KEYS
     amount = abs(entry.amount)
-    refund = (
-        RefundRequest.objects.filter(pk=entry.source_id).first()
-        if entry.source_type_id == refund_ct.pk
-        else None
-    )
+    refund = RefundRequest.objects.filter(pk=entry.source_id).first() if entry.source_type_id == refund_ct.pk else None
     if refund is None:
         return unexplained(f"refund.{entry.kind}", amount, "points", str(_("The refund of this entry was not found.")))
     # Refund postings do not record versions: the versions in force when the entry was written are read from the
