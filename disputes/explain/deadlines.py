@@ -14,7 +14,7 @@ from disputes import sla
 from disputes.policies import PolicyMissing, PolicySnapshot
 from disputes.sla.working_days import walk_working_days
 
-__all__ = ["RULES", "Basis", "DeadlineRule", "explain_deadline", "policy_rows", "unrecorded"]
+__all__ = ["RULES", "Basis", "DeadlineRule", "explain_deadline", "policy_rows", "shifted", "unrecorded"]
 
 BUSINESS_WINDOW = "business_window"
 ELAPSED = "elapsed"
@@ -146,6 +146,14 @@ RULES = _rules(
         _("Resumes without a police conclusion"),
     ),
 )
+
+
+def shifted(bases: dict[str, Basis], delta: timedelta) -> dict[str, Basis]:
+    """The recorded bases with every start moved `delta` into the past (the demo data dates its stories back)."""
+    return {
+        field: {**basis, "from": [(datetime.fromisoformat(s) - delta).isoformat() for s in basis.get("from", [])]}
+        for field, basis in bases.items()
+    }
 
 
 def _local(moment: datetime) -> str:

@@ -145,7 +145,7 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
     )
     resolution_due_at = models.DateTimeField(_("resolution due at"))
     # What each deadline was computed from: {field: {"rule", "from", "policies": {key: version}}} (disputes.explain).
-    deadline_basis = models.JSONField(_("deadline basis"), default=dict, blank=True, editable=False)
+    deadline_basis = models.JSONField(_("deadline basis"), default=dict, db_default={}, blank=True, editable=False)
 
     solution_text = models.TextField(_("solution"), blank=True)
     appointment_at = models.DateTimeField(_("appointment at"), null=True, blank=True)

@@ -16,7 +16,7 @@ from disputes.explain.penalties import (
     explain_shipping_cover,
     unexplained,
 )
-from disputes.models import EntryKind, HelpRequest, Intervention, RefundRequest, Violation
+from disputes.models import DeadlineKind, EntryKind, HelpRequest, Intervention, RefundRequest, Violation
 from disputes.models.ledger import LedgerEntry
 from disputes.policies import PolicyHistory
 from disputes.services.help_misses import penalty_key, solution_in_time, violation_key
@@ -95,6 +95,13 @@ def _explain_violation(violation: Violation) -> dict[str, Any]:
             amount,
             "points",
             str(_("The compensation was set by the staff's judgment, not by a policy.")),
+        )
+    if violation.deadline not in DeadlineKind.values:
+        return unexplained(
+            "violation",
+            amount,
+            "points",
+            str(_("A buyer's complaint decided by staff: no deadline or policy computed an amount.")),
         )
     request = HelpRequest.objects.get(pk=violation.help_request_id)
     versions = violation.policy_versions or {}

@@ -122,7 +122,7 @@ class Intervention(ConcurrentTransitionMixin, models.Model):
     decision_breached_at = models.DateTimeField(_("decision deadline missed at"), null=True, blank=True)
     appeal_due_at = models.DateTimeField(_("appeal due at"), null=True, blank=True)
     # What each deadline was computed from: {field: {"rule", "from", "policies": {key: version}}} (disputes.explain).
-    deadline_basis = models.JSONField(_("deadline basis"), default=dict, blank=True, editable=False)
+    deadline_basis = models.JSONField(_("deadline basis"), default=dict, db_default={}, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     outcome_note = models.TextField(_("outcome"), blank=True)
 
