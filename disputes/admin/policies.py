@@ -64,7 +64,7 @@ class PolicyForm(forms.ModelForm):
 
 class PolicyChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = PolicyChange
-    fields = ("changed_at", "old_value", "new_value", "reason", "changed_by")
+    fields = ("changed_at", "version", "old_value", "new_value", "reason", "changed_by")
     readonly_fields = fields
     ordering = ("-changed_at", "-id")
 
@@ -75,14 +75,35 @@ class PolicyChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     form = PolicyForm
-    list_display = ("key", "label_display", "group", "value", "unit", "default_value", "is_default", "updated_at")
+    list_display = (
+        "key",
+        "label_display",
+        "group",
+        "value",
+        "unit",
+        "version",
+        "default_value",
+        "is_default",
+        "updated_at",
+    )
     list_display_links = ("key", "label_display")
     list_filter = ("group", "unit")
     search_fields = ("key", "label")
     list_select_related = ("updated_by",)
     ordering = ("group", "key")
-    fields = ("key", "label_display", "group", "unit", "default_value", "value", "reason", "updated_at", "updated_by")
-    readonly_fields = ("key", "label_display", "group", "unit", "default_value", "updated_at", "updated_by")
+    fields = (
+        "key",
+        "label_display",
+        "group",
+        "unit",
+        "default_value",
+        "value",
+        "version",
+        "reason",
+        "updated_at",
+        "updated_by",
+    )
+    readonly_fields = ("key", "label_display", "group", "unit", "default_value", "version", "updated_at", "updated_by")
     inlines = (PolicyChangeInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -139,7 +160,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyChange)
 class PolicyChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("changed_at", "policy", "old_value", "new_value", "reason", "changed_by")
+    list_display = ("changed_at", "policy", "version", "old_value", "new_value", "reason", "changed_by")
     list_filter = ("policy__group",)
     search_fields = ("policy__key", "reason", "changed_by__username")
     list_select_related = ("policy", "changed_by")

@@ -55,3 +55,16 @@ def test_violation_page_explains_the_penalty_and_its_deadline(client, superuser,
     assert "The 1-hour solution deadline was missed: a fixed penalty of 5000 points." in html
     assert "<code>help.solution_penalty</code> = 5000 points <small>(version 1)</small>" in html
     assert "inside the 09:00–18:00 window" in html
+
+
+def test_policy_lists_show_the_version_each_edit_created(client, superuser):
+    from disputes.models import Policy
+    from disputes.services.policies import policy_update
+
+    policy = Policy.objects.get(key="help.solution_sla")
+    policy_update(actor=superuser, policy_id=policy.pk, value=90, reason="Busy season")
+    client.force_login(superuser)
+    html = client.get(reverse("admin:disputes_policy_changelist") + "?q=help.solution_sla").content.decode()
+    assert '<td class="field-version">2</td>' in html
+    html = client.get(reverse("admin:disputes_policychange_changelist")).content.decode()
+    assert '<td class="field-version">2</td>' in html
