@@ -12,7 +12,7 @@ from disputes.selectors.explanations import deadline_explanations, explain_penal
 
 def _policies(rows: list[dict[str, Any]]) -> SafeString:
     if not rows:
-        return format_html("")
+        return SafeString("")
     items = format_html_join(
         "",
         "<li><code>{}</code> = {} {} <small>({})</small></li>",
