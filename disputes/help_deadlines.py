@@ -1,10 +1,10 @@
 """A one-click help request's two deadlines from its raise time and the policy values in force (RULES.md section 1):
-what help_request_raise stores, and what a policy what-if replays with a proposed value (disputes.selectors.what_if)."""
+the rules help_request_raise sets them by (disputes.explain.deadlines.RULES), for what a policy what-if replays with a proposed value (disputes.selectors.what_if)."""
 
 from datetime import datetime
 from typing import NamedTuple
 
-from disputes import sla
+from disputes.explain.deadlines import RULES
 from disputes.policies import PolicySnapshot
 
 # The policies these deadlines are computed from: a change to one of them moves deadlines, not amounts.
@@ -20,12 +20,6 @@ def help_deadlines(raised_at: datetime, policies: PolicySnapshot) -> HelpDeadlin
     """The 1-hour solution deadline (only inside the Beijing business window) and the 48-hour resolution deadline.
 
     Raises ValueError when the window's start is not before its end (sla.solution_due_at)."""
-    return HelpDeadlines(
-        sla.solution_due_at(
-            raised_at,
-            sla=policies.duration("help.solution_sla"),
-            start=policies.clock("help.window_start"),
-            end=policies.clock("help.window_end"),
-        ),
-        raised_at + policies.duration("help.resolution_sla"),
-    )
+    resolution_due_at = RULES["help.resolution_due"].due([raised_at], policies)
+    assert resolution_due_at is not None  # an elapsed-time rule always gives a time
+    return HelpDeadlines(RULES["help.solution_due"].due([raised_at], policies), resolution_due_at)

@@ -20,6 +20,25 @@ PENALTY_POLICIES = (
 )
 
 
+SOLUTION_KEYS = ("help.solution_penalty",)
+
+
+def resolution_keys(service_kind: str, *, solution_given: bool) -> tuple[str, ...]:
+    """The policies resolution_penalty reads for this service (and, for the delivery standards, this basis)."""
+    if service_kind in (ServiceKind.DELIVERY_AND_INSTALL, ServiceKind.HOME_DELIVERY):
+        prefix = (
+            "standard.delivery_install"
+            if service_kind == ServiceKind.DELIVERY_AND_INSTALL
+            else "standard.home_delivery"
+        )
+        return (f"{prefix}.late",) if solution_given else (f"{prefix}.not_provided",)
+    if service_kind == ServiceKind.THREE_YEAR_WARRANTY:
+        return ("standard.warranty.multiplier", "standard.warranty.max")
+    if service_kind in (ServiceKind.SCHEDULED_INSTALL, ServiceKind.ONSITE_INSTALL):
+        return ("standard.install.percent", "standard.install.min", "standard.install.max")
+    raise ValueError(f"No 48-hour penalty standard for service {service_kind!r}")
+
+
 def solution_penalty(policies: PolicySnapshot) -> int:
     """Points credited for a missed 1-hour solution deadline."""
     return policies.int("help.solution_penalty")

@@ -1,13 +1,14 @@
 """Reads policy values (staff-editable rule numbers) as typed Python values."""
 
-from dataclasses import dataclass
-from datetime import time, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils.translation import ngettext_lazy
 
 from disputes.errors import DomainError
-from disputes.models.policies import Policy, PolicyUnit
+from disputes.models.policies import Policy, PolicyChange, PolicyUnit
 
 _DURATION_UNITS = {
     PolicyUnit.SECONDS: timedelta(seconds=1),
@@ -39,6 +40,18 @@ class PolicySnapshot:
     """The policy table as of one read: a sweep or service loads it once and applies it throughout."""
 
     values: dict[str, tuple[str, int]]
+    # The version of each row read (Policy.version); what a deadline or penalty records as "used".
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def versions_of(self, *keys: str) -> dict[str, int]:
+        """{key: version} of the rows a rule read: what a deadline or a penalty records (a key read but
+        missing raises PolicyMissing, as reading its value would)."""
+        for key in keys:
+            self._get(key)
+        return {key: self.versions.get(key, 1) for key in keys}
+
+    def unit(self, key: str) -> str:
+        return self._get(key)[0]
 
     def _get(self, key: str) -> tuple[str, int]:
         try:
@@ -76,4 +89,77 @@ def load(prefix: str = "") -> PolicySnapshot:
     rows = Policy.objects.all()
     if prefix:
         rows = rows.filter(key__startswith=prefix)
-    return PolicySnapshot({key: (unit, value) for key, unit, value in rows.values_list("key", "unit", "value")})
+    values: dict[str, tuple[str, int]] = {}
+    versions: dict[str, int] = {}
+    for key, unit, value, version in rows.values_list("key", "unit", "value", "version"):
+        values[key] = (unit, value)
+        versions[key] = version
+    return PolicySnapshot(values, versions)
+
+
+class PolicyHistory:
+    """The values of some policies at every version, from their change history: what explanations recompute
+    recorded deadlines and penalties with, after any later edit. One query for the current rows, and one more for
+    the history only when an older version is asked for (or with `history=True`).
+
+    Version 1 is the value before the first change (that change's old value, or the current value when there is
+    none); version n > 1 is the new value of the change that created it."""
+
+    def __init__(self, keys: Iterable[str], *, history: bool = False) -> None:
+        self.wanted = sorted(set(keys))
+        self.current: dict[str, tuple[str, int, int]] = {}
+        self.changes: dict[tuple[str, int], tuple[int, int]] = {}
+        self.changed_at: dict[str, list[tuple[datetime, int]]] = {}
+        self.loaded = False
+        if not self.wanted:
+            return
+        for key, unit, value, version in Policy.objects.filter(key__in=self.wanted).values_list(
+            "key", "unit", "value", "version"
+        ):
+            self.current[key] = (unit, value, version)
+        if history:
+            self._load_changes()
+
+    def _load_changes(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        for key, version, old, new, at in PolicyChange.objects.filter(policy__key__in=self.wanted).values_list(
+            "policy__key", "version", "old_value", "new_value", "changed_at"
+        ):
+            self.changes[(key, version)] = (old, new)
+            self.changed_at.setdefault(key, []).append((at, version))
+
+    def value(self, key: str, version: int) -> tuple[str, int] | None:
+        """(unit, value) of `key` at `version`, or None when the history does not know it."""
+        if key not in self.current:
+            return None
+        unit, current, latest = self.current[key]
+        if version == latest:
+            return unit, current
+        self._load_changes()
+        if version == 1 and (key, 2) in self.changes:
+            return unit, self.changes[(key, 2)][0]
+        if (key, version) in self.changes:
+            return unit, self.changes[(key, version)][1]
+        return None
+
+    def snapshot(self, versions: dict[str, int]) -> PolicySnapshot:
+        """The values at the given versions ({key: version}); a key whose version is unknown is left out (reading
+        it raises PolicyMissing)."""
+        values: dict[str, tuple[str, int]] = {}
+        for key, version in versions.items():
+            found = self.value(key, version)
+            if found is not None:
+                values[key] = found
+        return PolicySnapshot(values, {key: versions[key] for key in values})
+
+    def version_at(self, key: str, moment: datetime) -> int:
+        """The version of `key` in force at `moment`: for a posting that did not record the versions it used."""
+        self._load_changes()
+        return max((version for at, version in self.changed_at.get(key, []) if at <= moment), default=1)
+
+
+def at_versions(versions: dict[str, int]) -> PolicySnapshot:
+    """The policy values as they were at the given versions ({key: version}): PolicyHistory.snapshot."""
+    return PolicyHistory(versions).snapshot(versions)

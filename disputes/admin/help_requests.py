@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin.buttons import Button, ServiceActionsAdmin
+from disputes.admin.explanations import deadlines_panel
 from disputes.admin.force_majeure import ForceMajeureClaimInline
 from disputes.admin.helpers import (
     MAX_TEXT,
@@ -206,6 +207,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         "merchant_phone",
         "provider_phone",
         "force_majeure",
+        "explanation",
     )
     fieldsets = (
         (
@@ -235,6 +237,7 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
                 )
             },
         ),
+        (_("Explanation"), {"fields": ("explanation",)}),
         (_("Solution"), {"fields": ("solution_text", ("appointment_at", "solution_given_at"))}),
         (
             _("Resolution"),
@@ -362,6 +365,10 @@ class HelpRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         columns = (*self.base_list_display, next_deadline_column, breaches_column)
         request._help_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, obj: HelpRequest) -> str:
+        return deadlines_panel(obj)
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: HelpRequest) -> str:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_object_actions import action as object_action
 
 from disputes.admin.buttons import ServiceActionsAdmin
+from disputes.admin.explanations import deadlines_panel
 from disputes.admin.helpers import (
     ReadOnlyAdminMixin,
     admin_change_url,
@@ -114,6 +115,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         "decision_status",
         "evidence_status",
         "judgment_ledger",
+        "explanation",
     )
     fieldsets = (
         (
@@ -143,6 +145,7 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             },
         ),
         (_("Suspension"), {"fields": (("suspend_reason", "suspended_from", "resume_due_at"),)}),
+        (_("Explanation"), {"fields": ("explanation",)}),
         (_("Outcome"), {"fields": ("outcome_note",)}),
         (_("Money moved by the judgments"), {"fields": ("judgment_ledger",)}),
     )
@@ -205,6 +208,10 @@ class InterventionAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
 
     def get_changelist_actions(self, request: HttpRequest) -> list[str]:
         return ["file_case"] if staff_user(request).has_perm(WORK) else []
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, obj: Intervention) -> str:
+        return deadlines_panel(obj)
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: Intervention) -> str:

@@ -85,7 +85,7 @@ class PolicyPreviewForm(forms.Form):
 
 class PolicyChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = PolicyChange
-    fields = ("changed_at", "old_value", "new_value", "reason", "changed_by")
+    fields = ("changed_at", "version", "old_value", "new_value", "reason", "changed_by")
     readonly_fields = fields
     ordering = ("-changed_at", "-id")
 
@@ -96,7 +96,17 @@ class PolicyChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     form = PolicyForm
-    list_display = ("key", "label_display", "group", "value", "unit", "default_value", "is_default", "updated_at")
+    list_display = (
+        "key",
+        "label_display",
+        "group",
+        "value",
+        "unit",
+        "version",
+        "default_value",
+        "is_default",
+        "updated_at",
+    )
     list_display_links = ("key", "label_display")
     list_filter = ("group", "unit")
     search_fields = ("key", "label")
@@ -109,6 +119,7 @@ class PolicyAdmin(admin.ModelAdmin):
         "unit",
         "default_value",
         "value",
+        "version",
         "reason",
         "preview_link",
         "updated_at",
@@ -120,6 +131,7 @@ class PolicyAdmin(admin.ModelAdmin):
         "group",
         "unit",
         "default_value",
+        "version",
         "preview_link",
         "updated_at",
         "updated_by",
@@ -225,7 +237,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyChange)
 class PolicyChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("changed_at", "policy", "old_value", "new_value", "reason", "changed_by")
+    list_display = ("changed_at", "policy", "version", "old_value", "new_value", "reason", "changed_by")
     list_filter = ("policy__group",)
     search_fields = ("policy__key", "reason", "changed_by__username")
     list_select_related = ("policy", "changed_by")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin.buttons import Button, ServiceActionsAdmin
+from disputes.admin.explanations import deadlines_panel
 from disputes.admin.helpers import (
     ConfirmForm,
     ReadOnlyAdminMixin,
@@ -166,6 +167,7 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         "damage_guarantee_flag",
         "shipping_cover_flag",
         "express_flag",
+        "explanation",
     )
     order_shipped_flag = staticmethod(flag_column(RefundRequest, "order_shipped"))
     damage_guarantee_flag = staticmethod(flag_column(RefundRequest, "damage_guarantee"))
@@ -187,6 +189,7 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             },
         ),
         (_("Clock"), {"fields": (("due_status", "flags"), ("due_at", "due_action"))}),
+        (_("Explanation"), {"fields": ("explanation",)}),
         (
             _("Return"),
             {
@@ -390,6 +393,10 @@ class RefundRequestAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         columns = (number, state, due_column, flags_column, *rest)
         request._refund_queue_columns = columns  # type: ignore[attr-defined]  # per-request cache
         return columns
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, obj: RefundRequest) -> str:
+        return deadlines_panel(obj)
 
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: RefundRequest) -> str:

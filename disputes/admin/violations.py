@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from disputes.admin.buttons import Button, ServiceActionsAdmin
+from disputes.admin.explanations import penalty_panel
 from disputes.admin.helpers import ReadOnlyAdminMixin, ReasonForm
 from disputes.models import Violation
 from disputes.services.violations import violation_decide
@@ -62,6 +63,12 @@ class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             intro=lambda obj: obj.note,
         ),
     )
+
+    readonly_fields = ("explanation",)
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, obj: Violation) -> str:
+        return penalty_panel(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Violation]:
         return super().get_queryset(request).select_related("merchant", "buyer", "help_request", "decided_by")

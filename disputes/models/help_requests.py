@@ -144,6 +144,8 @@ class HelpRequest(ConcurrentTransitionMixin, models.Model):
         _("solution due at"), null=True, blank=True, help_text=_("Empty when raised outside 09:00–18:00.")
     )
     resolution_due_at = models.DateTimeField(_("resolution due at"))
+    # What each deadline was computed from: {field: {"rule", "from", "policies": {key: version}}} (disputes.explain).
+    deadline_basis = models.JSONField(_("deadline basis"), default=dict, db_default={}, blank=True, editable=False)
 
     solution_text = models.TextField(_("solution"), blank=True)
     appointment_at = models.DateTimeField(_("appointment at"), null=True, blank=True)

@@ -43,6 +43,9 @@ class Policy(models.Model):
     unit = models.CharField(_("unit"), max_length=16, choices=PolicyUnit.choices)
     value = models.BigIntegerField(_("value"))
     default_value = models.BigIntegerField(_("default value"), editable=False)
+    # Bumped by every change (services.policies.policy_update): deadlines and penalties record the versions they
+    # used, so an explanation can be recomputed from the values of those versions after later edits.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,6 +86,8 @@ class PolicyChange(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="changes", verbose_name=_("policy"))
     old_value = models.BigIntegerField(_("old value"))
     new_value = models.BigIntegerField(_("new value"))
+    # The policy version this change created (the first change of a policy creates version 2).
+    version = models.PositiveIntegerField(_("version created"), default=2, editable=False)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

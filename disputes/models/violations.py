@@ -80,6 +80,8 @@ class Violation(Decided):
     )
     compensation_points = models.PositiveBigIntegerField(_("compensation to the buyer (points)"), default=0)
     penalty_basis = models.CharField(_("penalty basis"), max_length=16, choices=PenaltyBasis.choices, blank=True)
+    # {policy key: version} of the values the compensation was computed from (disputes.explain.penalties).
+    policy_versions = models.JSONField(_("policy versions"), default=dict, db_default={}, blank=True, editable=False)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_by = models.ForeignKey(

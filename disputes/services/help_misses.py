@@ -31,7 +31,7 @@ from disputes.models import (
     ViolationStatus,
 )
 from disputes.models.help_requests import DUE_FIELD, deadline_missed
-from disputes.penalties import resolution_penalty, solution_penalty
+from disputes.penalties import SOLUTION_KEYS, resolution_keys, resolution_penalty, solution_penalty
 from disputes.policies import PolicySnapshot
 from disputes.services.ledger import Posting, ledger_post, ledger_post_many
 
@@ -39,6 +39,9 @@ ENTRY_KIND = {
     DeadlineKind.SOLUTION: EntryKind.HELP_SOLUTION_PENALTY,
     DeadlineKind.RESOLUTION: EntryKind.HELP_RESOLUTION_PENALTY,
 }
+
+
+SCORE_KEY = "violation.breach_of_promise_points"
 
 
 def due_misses(deadline: str, now: datetime) -> QuerySet[HelpRequest]:
@@ -88,6 +91,7 @@ class MissDecision(NamedTuple):
     points: int
     basis: str
     status: str
+    versions: dict[str, int]  # {policy key: version} the points and the score were computed from
 
 
 @dataclass
@@ -168,13 +172,17 @@ class MissRules:
         decision = self._memo.get(key)
         if decision is None:
             basis: str
+            keys: tuple[str, ...]
             if self.deadline == DeadlineKind.SOLUTION:
                 points, basis = solution_penalty(self.policies), PenaltyBasis.FIXED
+                keys = SOLUTION_KEYS
             else:
                 points, basis = resolution_penalty(
                     self.policies, service_kind=service_kind, item_price_fen=item_price_fen, solution_given=in_time
                 )
-            decision = self._memo[key] = MissDecision(points, str(basis), _CLAIM_STATUS[claim])
+                keys = resolution_keys(service_kind, solution_given=in_time)
+            versions = self.policies.versions_of(*keys, SCORE_KEY)
+            decision = self._memo[key] = MissDecision(points, str(basis), _CLAIM_STATUS[claim], versions)
         return decision
 
 
@@ -196,11 +204,11 @@ def build_misses(
 ) -> _Batch:
     """The violation records and ledger entries of a batch of misses, not yet written."""
     content_type = ContentType.objects.get_for_model(HelpRequest)
-    score = policies.int("violation.breach_of_promise_points")
+    score = policies.int(SCORE_KEY)
     batch = _Batch()
     rules = MissRules(deadline, policies)
     for row in rows:
-        points, basis, status = rules(row.service_kind, row.item_price_fen, row.solution_in_time, row.claim)
+        points, basis, status, versions = rules(row.service_kind, row.item_price_fen, row.solution_in_time, row.claim)
         if status == ViolationStatus.HELD:
             batch.held += 1
         elif status == ViolationStatus.EXEMPTED:
@@ -231,6 +239,7 @@ def build_misses(
                 score_points=score,
                 compensation_points=points,
                 penalty_basis=basis,
+                policy_versions=versions,
                 created_at=now,
             )
         )

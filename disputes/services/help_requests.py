@@ -17,7 +17,7 @@ from disputes.errors import (
     ValidationFailed,
     field_code,
 )
-from disputes.help_deadlines import help_deadlines
+from disputes.explain.deadlines import RULES
 from disputes.jobs import enqueue_after_commit
 from disputes.models import (
     AnomalyKind,
@@ -152,7 +152,12 @@ def help_request_raise(
             .select_related("provider")
             .first()
         )
-        deadlines = help_deadlines(now, policies)
+        dispatch_at, dispatch_basis = RULES["help.dispatch"].set(now, policies=policies)
+        solution_due, solution_basis = RULES["help.solution_due"].set(now, policies=policies)
+        resolution_due, resolution_basis = RULES["help.resolution_due"].set(now, policies=policies)
+        basis = {"dispatch_at": dispatch_basis, "resolution_due_at": resolution_basis}
+        if solution_due is not None:
+            basis["solution_due_at"] = solution_basis
         request = HelpRequest.objects.create(
             order_item=item,
             buyer=buyer,
@@ -163,9 +168,10 @@ def help_request_raise(
             description=text,
             item_price_fen=item.amount_paid_fen,
             raised_at=now,
-            dispatch_at=now + policies.duration("help.cancel_window"),
-            solution_due_at=deadlines.solution_due_at,
-            resolution_due_at=deadlines.resolution_due_at,
+            dispatch_at=dispatch_at,
+            solution_due_at=solution_due,
+            resolution_due_at=resolution_due,
+            deadline_basis=basis,
         )
         audit(request, actor=actor, step="raise", description="Raised by the buyer", source=None)
         delay = policies.duration("help.cancel_window").total_seconds()
@@ -245,12 +251,13 @@ def help_request_mark_resolved(*, actor: Actor, request_id: int, note: str) -> H
         require_step(request, "mark_resolved", message="Only an open request can be marked resolved")
         now = timezone.now()
         record_misses_for(request, now=now)
-        confirm_after = policy_table.load("help.auto_confirm_after").duration("help.auto_confirm_after")
+        confirm_due, basis = RULES["help.confirm_due"].set(now, policies=policy_table.load("help.auto_confirm_after"))
+        request.deadline_basis["confirm_due_at"] = basis
         by_staff = " (recorded by staff)" if role == "staff" else ""
         request.mark_resolved(
             at=now,
             note=resolution,
-            confirm_due_at=now + confirm_after,
+            confirm_due_at=confirm_due,
             by=actor,
             description=f"Marked resolved{by_staff}",
         )

@@ -46,7 +46,9 @@ def policy_update(*, actor: Actor, policy_id: int, value: int, reason: str) -> P
     Requires a staff actor with disputes.change_policy and a non-empty reason. The new value
     is checked by Policy.clean (no negatives, HHMM clock values, percentages up to 100).
     Code reads policies when it applies a rule, so the new value takes effect for the next
-    case step; nothing already recorded is recomputed. Raises Forbidden, NotFound, ValidationFailed.
+    case step; nothing already recorded is recomputed. The policy's version goes up by one (the change row
+    records it), so deadlines and penalties set before keep naming the version they used.
+    Raises Forbidden, NotFound, ValidationFailed.
     """
     why = (reason or "").strip()
     if not why:
@@ -72,6 +74,14 @@ def policy_update(*, actor: Actor, policy_id: int, value: int, reason: str) -> P
             raise ValidationFailed(f"{policy.key}: {' '.join(exc.messages)}", code="invalid_value") from None
         _check_order(policy)
         policy.updated_by = actor
-        policy.save(update_fields=["value", "updated_by", "updated_at"])
-        PolicyChange.objects.create(policy=policy, old_value=old_value, new_value=value, reason=why, changed_by=actor)
+        policy.version += 1
+        policy.save(update_fields=["value", "version", "updated_by", "updated_at"])
+        PolicyChange.objects.create(
+            policy=policy,
+            old_value=old_value,
+            new_value=value,
+            version=policy.version,
+            reason=why,
+            changed_by=actor,
+        )
     return policy

@@ -1,13 +1,15 @@
 """The Chinese working-day calendar (statutory holidays plus adjusted make-up working weekends)."""
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import holidays
 
 from disputes.sla.window import require_aware, to_beijing
 
-__all__ = ["add_working_days", "is_working_day", "working_days_between"]
+__all__ = ["DayWalked", "add_working_days", "is_working_day", "walk_working_days", "working_days_between"]
 
 _ONE_DAY = timedelta(days=1)
 
@@ -37,6 +39,38 @@ def is_working_day(day: date) -> bool:
     return _china_calendar(day.year).is_working_day(day)
 
 
+class DayWalked(NamedTuple):
+    """One calendar day add_working_days stepped over: counted (a working day) or skipped, and why."""
+
+    day: date
+    counted: bool
+    why: str  # "working_day", "adjusted_working_day" (a make-up weekend), "weekend" or "holiday"
+    name: str  # the holiday's name from the calendar, when it is one
+
+
+def _why(day: date, counted: bool) -> tuple[str, str]:
+    calendar = _china_calendar(day.year)
+    name = str(calendar.get(day) or "")
+    weekend = day.weekday() >= 5
+    if counted:
+        return ("adjusted_working_day" if weekend else "working_day"), name
+    return ("holiday" if name or not weekend else "weekend"), name
+
+
+def walk_working_days(start_day: date, days: int) -> Iterator[DayWalked]:
+    """Every day after `start_day` up to the `days`-th working day, each with whether it counted and why: the
+    walk add_working_days makes, for explanations."""
+    _require_date(start_day, "start_day")
+    day, remaining = start_day, days
+    while remaining > 0:
+        day += _ONE_DAY
+        counted = is_working_day(day)
+        if counted:
+            remaining -= 1
+        why, name = _why(day, counted)
+        yield DayWalked(day, counted, why, name)
+
+
 def add_working_days(start: datetime, days: int) -> datetime:
     """The Beijing wall-clock time of `start` on the `days`-th working day after its Beijing date.
 
@@ -52,11 +86,8 @@ def add_working_days(start: datetime, days: int) -> datetime:
         return start
     local = to_beijing(start)
     day = local.date()
-    remaining = days
-    while remaining:
-        day += _ONE_DAY
-        if is_working_day(day):
-            remaining -= 1
+    for walked in walk_working_days(day, days):
+        day = walked.day
     return local.replace(year=day.year, month=day.month, day=day.day)
 
 

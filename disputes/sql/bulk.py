@@ -1,6 +1,7 @@
 """Many rows in one INSERT: on PostgreSQL through unnest() over one array per column (one statement, no
 per-row SQL), elsewhere through bulk_create. Used by the sweeps, whose cost must follow what is due."""
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -159,3 +160,40 @@ def _element(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     raise TypeError(f"array_literal: no PostgreSQL array form for {type(value).__name__}")
+
+
+class JSONSetKey(models.Func):
+    """`column` with its top-level `key` replaced by `value` (a dict), in one UPDATE over many rows: what a bulk
+    update records in a JSON column (e.g. a deadline's basis) without reading each row."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, column: str, key: str, value: dict[str, Any]) -> None:
+        if not key.replace("_", "").isalnum():
+            raise ValueError(f"unsafe JSON key {key!r}")
+        self.key = key
+        super().__init__(models.F(column), models.Value(json.dumps(value)))
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:  # SQLite (JSON1)
+        column, column_params = compiler.compile(self.source_expressions[0])
+        value, value_params = compiler.compile(self.source_expressions[1])
+        sql = f"json_set(COALESCE({column}, '{{}}'), '$.{self.key}', json({value}))"
+        return sql, (*column_params, *value_params)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, column_params = compiler.compile(self.source_expressions[0])
+        value, value_params = compiler.compile(self.source_expressions[1])
+        sql = f"jsonb_set(COALESCE({column}, '{{}}'::jsonb), '{{{self.key}}}', ({value})::jsonb)"
+        return sql, (*column_params, *value_params)
+
+
+def json_set_key(column: str, key: str, value: dict[str, Any]) -> JSONSetKey:
+    return JSONSetKey(column, key, value)

@@ -3,6 +3,7 @@ another sweep holds), marks them missed and returns what the money rules need; a
 and both ledger rows of the whole batch. The rules themselves stay in Python (services.help_misses.MissRules),
 which the portable path in services.help_sweep shares."""
 
+import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -78,16 +79,18 @@ _PG_CLAIM = """(SELECT c.status FROM {claims} c WHERE c.help_request_id = h.id A
 _PG_WRITE = """
     WITH src AS (
         SELECT s.id, h.buyer_id, h.merchant_id, h.{due} AS due_at, s.points, s.basis, s.status, s.vkey, s.pkey,
-               s.bmemo, s.mmemo
+               s.bmemo, s.mmemo,
+               COALESCE((%(versions)s::jsonb) -> (h.service_kind || ':' || s.basis), '{{}}'::jsonb) AS versions
         FROM unnest(%(ids)s::bigint[], %(points)s::bigint[], %(basis)s::text[], %(status)s::text[],
                     %(vkeys)s::text[], %(pkeys)s::text[], %(bmemos)s::text[], %(mmemos)s::text[])
             AS s(id, points, basis, status, vkey, pkey, bmemo, mmemo)
         JOIN {help} h ON h.id = s.id
     ), violations AS (
         INSERT INTO {violation} (merchant_id, buyer_id, kind, help_request_id, deadline, idempotency_key,
-            occurred_at, status, score_points, compensation_points, penalty_basis, note, decision_reason, created_at)
+            occurred_at, status, score_points, compensation_points, penalty_basis, policy_versions, note,
+            decision_reason, created_at)
         SELECT merchant_id, buyer_id, %(vkind)s, id, %(deadline)s, vkey, due_at, status, %(score)s, points, basis,
-               '', '', %(now)s
+               versions, '', '', %(now)s
         FROM src ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING help_request_id, merchant_id, buyer_id, deadline, status, compensation_points AS points,
                   penalty_basis AS basis, occurred_at, idempotency_key
@@ -219,6 +222,8 @@ def _write_pg_batch(
     ids = [row.id for row in rows]
     decisions = [rules(row.service_kind, row.item_price_fen, row.solution_in_time, row.claim) for row in rows]
     texts = [memos(pk, deadline) for pk in ids]
+    # The policy versions of each decision, by (service, basis), which the rules' keys depend on only: one parameter.
+    versions = {f"{row.service_kind}:{d.basis}": d.versions for row, d in zip(rows, decisions, strict=True)}
     cursor.execute(
         write_sql,
         {
@@ -231,6 +236,7 @@ def _write_pg_batch(
             "pkeys": array_literal([penalty_key(pk, deadline) for pk in ids]),
             "bmemos": array_literal([m[0] for m in texts]),
             "mmemos": array_literal([m[1] for m in texts]),
+            "versions": json.dumps(versions),
         },
     )
     result.credits += cursor.fetchone()[0]

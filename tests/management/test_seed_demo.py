@@ -318,3 +318,27 @@ def test_other_requests_are_left_alone(item, buyer):
     # The demo's sweep runs as of now: a request still in its cancel window is not dispatched, and misses nothing.
     assert other.state == HelpState.RAISED
     assert not Violation.objects.filter(help_request=other).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", [IN_WINDOW, OFF_HOURS], ids=["in_window", "off_hours"])
+def test_every_demo_deadline_and_penalty_is_explained_and_reproduced(at):
+    from disputes.models import Intervention, RefundRequest
+    from disputes.selectors.explanations import deadline_explanations, explain_penalty
+
+    seed(at=at)
+    explained = 0
+    for model in (HelpRequest, RefundRequest, Intervention):
+        for case in model.objects.all():
+            for explanation in deadline_explanations(case):
+                assert explanation["recorded"] and explanation["reproduced"], (case, case.deadline_basis, explanation)
+                explained += 1
+    assert explained > 40
+    misses = Violation.objects.filter(help_request__isnull=False).exclude(deadline="")
+    assert misses.exists()
+    for violation in misses:
+        found = explain_penalty(violation)
+        assert found is not None and found["reproduced"], (violation, found)
+    for complaint in Violation.objects.filter(deadline=""):  # decided by staff: nothing to recompute
+        found = explain_penalty(complaint)
+        assert found is not None and found["recorded"] is False

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from disputes.api.common import BIGINT_MAX
+from disputes.api.explanations import ExplainedMixin
 from disputes.models import (
     Appeal,
     CaseState,
@@ -279,3 +280,11 @@ class InterventionCaseSerializer(serializers.ModelSerializer):
         """The appeal of the case, if any (a review is final, so there is at most one)."""
         appeals = list(obj.appeals.all())
         return InterventionAppealOutputSerializer(appeals[-1]).data if appeals else None
+
+
+class InterventionCaseDetailSerializer(ExplainedMixin, InterventionCaseSerializer):
+    """One case in full, with the explanation of each of its deadlines (the list leaves them out)."""
+
+    class Meta(InterventionCaseSerializer.Meta):
+        fields = [*InterventionCaseSerializer.Meta.fields, "explanations"]
+        read_only_fields = fields

@@ -19,6 +19,7 @@ from disputes.api.buyer.intervention_serializers import (
     BuyerInterventionOpenSerializer,
     BuyerInterventionOpenUploadSerializer,
     InterventionAppealSerializer,
+    InterventionCaseDetailSerializer,
     InterventionCaseSerializer,
     InterventionEvidenceSubmitSerializer,
     InterventionRespondSerializer,
@@ -43,8 +44,12 @@ class InterventionCaseActions(CaseViewSet):
     """
 
     queryset = Intervention.objects.none()  # the real one is scoped per caller in get_queryset
-    serializer_class = InterventionCaseSerializer
+    serializer_class = InterventionCaseDetailSerializer
     scope: Callable[[Any], QuerySet[Intervention]]
+
+    def get_serializer_class(self) -> type:
+        # The list leaves the explanations out: they read the policies' history, per case.
+        return InterventionCaseSerializer if self.action == "list" else InterventionCaseDetailSerializer
 
     def get_queryset(self) -> QuerySet[Intervention]:
         if getattr(self, "swagger_fake_view", False):
@@ -57,7 +62,9 @@ class InterventionCaseActions(CaseViewSet):
     def _case(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         # Read again after the service: the lists (evidence, proposals, judgments) changed.
         found = intervention_from(type(self).scope(self.request.user), pk)
-        return Response(InterventionCaseSerializer(found, context=self.get_serializer_context()).data, status_code)
+        return Response(
+            InterventionCaseDetailSerializer(found, context=self.get_serializer_context()).data, status_code
+        )
 
     @extend_schema(
         summary="Send evidence (举证): text and files",
@@ -70,7 +77,7 @@ class InterventionCaseActions(CaseViewSet):
             "nothing is stored then."
         ),
         request={"multipart/form-data": InterventionEvidenceSubmitSerializer},
-        responses={201: InterventionCaseSerializer},
+        responses={201: InterventionCaseDetailSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def evidence(self, request: Request, pk: str) -> Response:
@@ -93,7 +100,7 @@ class InterventionCaseActions(CaseViewSet):
         ),
         parameters=[OpenApiParameter("proposal_id", int, OpenApiParameter.PATH, description="Id of the proposal.")],
         request=InterventionRespondSerializer,
-        responses={200: InterventionCaseSerializer},
+        responses={200: InterventionCaseDetailSerializer},
     )
     @action(
         detail=True,
@@ -121,7 +128,7 @@ class InterventionCaseActions(CaseViewSet):
             "the case decides; the review is final."
         ),
         request={"multipart/form-data": InterventionAppealSerializer},
-        responses={201: InterventionCaseSerializer},
+        responses={201: InterventionCaseDetailSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def appeal(self, request: Request, pk: str) -> Response:
@@ -140,7 +147,7 @@ class InterventionCaseActions(CaseViewSet):
         summary="Withdraw the case (before judgment; applicant only)",
         description="Only the party that applied may withdraw (`applicant_only`), and only before the judgment.",
         request=InterventionWithdrawSerializer,
-        responses={200: InterventionCaseSerializer},
+        responses={200: InterventionCaseDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
@@ -161,7 +168,7 @@ class InterventionCaseActions(CaseViewSet):
         summary="Read one of my intervention cases",
         description="Stage, tier, every deadline, evidence requests addressed to me, the evidence of both "
         "parties (metadata only), the open mediation proposal, judgments and the appeal.",
-        responses={200: InterventionCaseSerializer},
+        responses={200: InterventionCaseDetailSerializer},
     ),
 )
 class BuyerInterventionViewSet(InterventionCaseActions):
@@ -185,7 +192,7 @@ class BuyerInterventionViewSet(InterventionCaseActions):
             "application/json": BuyerInterventionOpenSerializer,
             "multipart/form-data": BuyerInterventionOpenUploadSerializer,
         },
-        responses={201: InterventionCaseSerializer},
+        responses={201: InterventionCaseDetailSerializer},
     )
     def create(self, request: Request) -> Response:
         form = BuyerInterventionOpenUploadSerializer(data=request.data)

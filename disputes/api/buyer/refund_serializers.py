@@ -5,6 +5,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from disputes.api.common import BIGINT_MAX
+from disputes.api.explanations import ExplainedMixin
 from disputes.api.refund_output import (
     DETAIL_COMMON,
     DETAIL_NESTED,
@@ -129,7 +130,7 @@ class BuyerRefundListSerializer(RefundListBase):
         read_only_fields = fields
 
 
-class BuyerRefundDetailSerializer(BuyerRefundListSerializer):
+class BuyerRefundDetailSerializer(ExplainedMixin, BuyerRefundListSerializer):
     """Everything the buyer may know about one request: every timestamp, the return address, evidence
     metadata, express claims and platform intervention cases."""
 
@@ -148,5 +149,6 @@ class BuyerRefundDetailSerializer(BuyerRefundListSerializer):
             "repayment_due_at",
             "repaid_at",
             *DETAIL_NESTED,
+            "explanations",
         ]
         read_only_fields = fields

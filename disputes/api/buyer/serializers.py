@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from disputes.api.common import BIGINT_MAX
+from disputes.api.explanations import ExplainedMixin
 from disputes.choices import ServiceKind
 from disputes.models import AnomalyKind, HelpRequest, Violation
 from disputes.services.help_requests import MAX_TEXT
@@ -73,7 +74,7 @@ class BuyerHelpRequestListSerializer(serializers.ModelSerializer):
         return obj.cancel_window_open(timezone.now())
 
 
-class BuyerHelpRequestDetailSerializer(BuyerHelpRequestListSerializer):
+class BuyerHelpRequestDetailSerializer(ExplainedMixin, BuyerHelpRequestListSerializer):
     """Everything the buyer may know about one request, including the solution and resolution."""
 
     provider_name = serializers.CharField(source="provider.name", read_only=True, allow_null=True, default=None)
@@ -94,6 +95,7 @@ class BuyerHelpRequestDetailSerializer(BuyerHelpRequestListSerializer):
             "objection_text",
             "objected_at",
             "closed_at",
+            "explanations",
         ]
         read_only_fields = fields
 

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from disputes.api.base import JSON_OR_MULTIPART
-from disputes.api.buyer.intervention_serializers import InterventionCaseSerializer
+from disputes.api.buyer.intervention_serializers import InterventionCaseDetailSerializer, InterventionCaseSerializer
 from disputes.api.buyer.interventions import InterventionCaseActions
 from disputes.api.merchant.intervention_serializers import (
     MerchantInterventionOpenSerializer,
@@ -33,7 +33,7 @@ TAGS = ["merchant: platform intervention"]
         summary="Read one intervention case",
         description="Stage, tier, every deadline, evidence requests addressed to the merchant, the evidence of "
         "both parties (metadata only), the open mediation proposal, judgments and the appeal.",
-        responses={200: InterventionCaseSerializer},
+        responses={200: InterventionCaseDetailSerializer},
     ),
 )
 class MerchantInterventionViewSet(InterventionCaseActions):
@@ -61,7 +61,7 @@ class MerchantInterventionViewSet(InterventionCaseActions):
             "application/json": MerchantInterventionOpenSerializer,
             "multipart/form-data": MerchantInterventionOpenUploadSerializer,
         },
-        responses={201: InterventionCaseSerializer},
+        responses={201: InterventionCaseDetailSerializer},
     )
     def create(self, request: Request) -> Response:
         form = MerchantInterventionOpenUploadSerializer(data=request.data)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from disputes.api.explanations import ExplainedMixin
 from disputes.api.refund_output import (
     DETAIL_COMMON,
     DETAIL_NESTED,
@@ -77,7 +78,7 @@ class MerchantRefundListSerializer(RefundListBase):
         read_only_fields = fields
 
 
-class MerchantRefundDetailSerializer(MerchantRefundListSerializer):
+class MerchantRefundDetailSerializer(ExplainedMixin, MerchantRefundListSerializer):
     """One request in full: timestamps, return logistics, evidence metadata, express claims, intervention cases."""
 
     evidence = MerchantRefundEvidenceSerializer(many=True, read_only=True)
@@ -91,5 +92,6 @@ class MerchantRefundDetailSerializer(MerchantRefundListSerializer):
             "order_shipped",
             *DETAIL_COMMON,
             *DETAIL_NESTED,
+            "explanations",
         ]
         read_only_fields = fields

@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from disputes.api.common import AwareDateTimeField, HelpForceMajeureClaimSerializer
+from disputes.api.explanations import ExplainedMixin
 from disputes.models import DeadlineKind, ForceMajeureCategory, HelpRequest
 from disputes.services.force_majeure import MAX_FILES
 from disputes.services.help_requests import MAX_TEXT
@@ -52,7 +53,7 @@ class MerchantHelpRequestListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MerchantHelpRequestDetailSerializer(MerchantHelpRequestListSerializer):
+class MerchantHelpRequestDetailSerializer(ExplainedMixin, MerchantHelpRequestListSerializer):
     """One request in full, with the force-majeure claims filed against its deadlines."""
 
     address = serializers.CharField(source="order_item.order.address", read_only=True)
@@ -73,6 +74,7 @@ class MerchantHelpRequestDetailSerializer(MerchantHelpRequestListSerializer):
             "objected_at",
             "closed_at",
             "force_majeure_claims",
+            "explanations",
         ]
         read_only_fields = fields
 

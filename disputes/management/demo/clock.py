@@ -28,6 +28,7 @@ from django_fsm_log.models import StateLog
 
 from disputes import policies as policy_table
 from disputes import sla
+from disputes.explain.deadlines import RULES, shifted
 from disputes.models import HelpRequest, Intervention, LedgerEntry
 
 __all__ = ["Story", "decision_due_in", "in_window_before", "move_back"]
@@ -63,6 +64,11 @@ def move_back(case: models.Model, delta: timedelta) -> None:
         dates = [f.name for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
         if dates:
             model._default_manager.filter(pk__in=pks).update(**{name: F(name) - delta for name in dates})
+        if any(f.name == "deadline_basis" for f in model._meta.concrete_fields):
+            # The recorded starts move with the dates, so the explanations still recompute the moved deadlines.
+            for pk, bases in model._default_manager.filter(pk__in=pks).values_list("pk", "deadline_basis"):
+                if bases:
+                    model._default_manager.filter(pk=pk).update(deadline_basis=shifted(bases, delta))
         content_type = ContentType.objects.get_for_model(model)
         StateLog.objects.filter(content_type=content_type, object_id__in=pks).update(timestamp=F("timestamp") - delta)
 
@@ -109,13 +115,30 @@ class Story:
             end=policies.clock("help.window_end"),
         )
         request.solution_due_at = None if due is None else self.frame(due)
-        HelpRequest.objects.filter(pk=request.pk).update(solution_due_at=request.solution_due_at)
+        # Recorded as started at `at` once the moves to come are done (frame), as the service would have.
+        # Read back: the service recorded the other deadlines on its own copy of the row.
+        bases = dict(HelpRequest.objects.filter(pk=request.pk).values_list("deadline_basis", flat=True).get() or {})
+        bases.pop("solution_due_at", None)
+        if due is not None:
+            bases["solution_due_at"] = RULES["help.solution_due"].basis(self.frame(self.at), policies=policies)
+        request.deadline_basis = bases
+        HelpRequest.objects.filter(pk=request.pk).update(
+            solution_due_at=request.solution_due_at, deadline_basis=request.deadline_basis
+        )
 
     def date_decision_deadline(self, case: Intervention) -> None:
         """Give a case just accepted the decision deadline of a case accepted at `at`."""
-        days = policy_table.load("intervention.").int("intervention.decision_due")
-        case.decision_due_at = self.frame(sla.add_working_days(self.at, days))
-        Intervention.objects.filter(pk=case.pk).update(decision_due_at=case.decision_due_at)
+        policies = policy_table.load("intervention.")
+        due = RULES["intervention.decision_due"].due([self.at], policies)
+        assert due is not None  # working days always give a day
+        case.decision_due_at = self.frame(due)
+        case.deadline_basis = {
+            **(Intervention.objects.filter(pk=case.pk).values_list("deadline_basis", flat=True).get() or {}),
+            "decision_due_at": RULES["intervention.decision_due"].basis(self.frame(self.at), policies=policies),
+        }
+        Intervention.objects.filter(pk=case.pk).update(
+            decision_due_at=case.decision_due_at, deadline_basis=case.deadline_basis
+        )
 
 
 def in_window_before(moment: datetime, *, latest: time = time(17, 30)) -> datetime:

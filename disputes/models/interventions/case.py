@@ -1,7 +1,7 @@
 """The platform intervention case (客服介入 / 小二介入) and the steps staff, parties and the scheduler take on it
 (RULES.md section 4)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -121,6 +121,8 @@ class Intervention(ConcurrentTransitionMixin, models.Model):
     decision_at_risk_at = models.DateTimeField(_("flagged at risk at"), null=True, blank=True)
     decision_breached_at = models.DateTimeField(_("decision deadline missed at"), null=True, blank=True)
     appeal_due_at = models.DateTimeField(_("appeal due at"), null=True, blank=True)
+    # What each deadline was computed from: {field: {"rule", "from", "policies": {key: version}}} (disputes.explain).
+    deadline_basis = models.JSONField(_("deadline basis"), default=dict, db_default={}, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     outcome_note = models.TextField(_("outcome"), blank=True)
 
@@ -299,6 +301,9 @@ class Intervention(ConcurrentTransitionMixin, models.Model):
             for name in ("decision_due_at", "evidence_due_at", "merchant_answer_due_at"):
                 if getattr(self, name) is not None:
                     setattr(self, name, getattr(self, name) + paused)
+                    basis = self.deadline_basis.get(name)
+                    if basis is not None:  # the explanation adds the pause to what the rule computes
+                        basis["paused_us"] = basis.get("paused_us", 0) + paused // timedelta(microseconds=1)
         target = self.suspended_from or CaseState.EVIDENCE
         self.suspended_from = ""
         self.suspended_at = None

@@ -98,6 +98,8 @@ class RefundRequest(TimeoutSteps, JudgmentSteps, AdvanceSteps, ConcurrentTransit
     intervention_requested_at = models.DateTimeField(_("intervention requested at"), null=True, blank=True)
     repayment_notice_at = models.DateTimeField(_("advance repayment notice at"), null=True, blank=True)
     repayment_due_at = models.DateTimeField(_("advance repayment due at"), null=True, blank=True)
+    # What each deadline was computed from: {field: {"rule", "from", "policies": {key: version}}} (disputes.explain).
+    deadline_basis = models.JSONField(_("deadline basis"), default=dict, db_default={}, blank=True, editable=False)
     repaid_at = models.DateTimeField(_("advance repaid at"), null=True, blank=True)
     privilege_revoked_at = models.DateTimeField(_("instant-refund privilege revoked at"), null=True, blank=True)
 

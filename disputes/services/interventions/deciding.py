@@ -12,6 +12,7 @@ from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.deadlines import missed
 from disputes.errors import Forbidden, InvalidTransition, RuleRefused, ValidationFailed
+from disputes.explain.deadlines import RULES
 from disputes.models import (
     Appeal,
     CaseState,
@@ -152,7 +153,9 @@ def intervention_judge(
         require_step(case, "judge", message="Judgment follows evidence or mediation")
         check_refund_amount(case, outcome, refund_fen)
         now = timezone.now()
-        appeal_due = now + policy_table.load("intervention.").duration("intervention.appeal_window")
+        appeal_due, case.deadline_basis["appeal_due_at"] = RULES["intervention.appeal_due"].set(
+            now, policies=policy_table.load("intervention.")
+        )
         MediationProposal.objects.filter(intervention=case, status=ProposalStatus.OPEN).update(
             status=ProposalStatus.DECLINED, declined_by=Party.STAFF
         )

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from disputes import policies as policy_table
-from disputes import sla
 from disputes.actors import Actor
 from disputes.deadlines import in_time, open_q
 from disputes.errors import InvalidTransition, NotFound, RuleRefused, ValidationFailed
+from disputes.explain.deadlines import RULES
 from disputes.models import (
     WORKING_STATES,
     CaseState,
@@ -52,11 +52,17 @@ def intervention_accept(*, actor: Actor, case_id: int, assign_to: Actor | None =
         require_step(case, "accept", message="Only a new case can be accepted")
         policies = policy_table.load("intervention.")
         now = timezone.now()
+        evidence_due, case.deadline_basis["evidence_due_at"] = RULES["intervention.evidence_due"].set(
+            now, policies=policies
+        )
+        decision_due, case.deadline_basis["decision_due_at"] = RULES["intervention.decision_due"].set(
+            now, policies=policies
+        )
         case.accept(
             at=now,
             agent=agent,
-            evidence_due_at=now + policies.duration("intervention.evidence_window"),
-            decision_due_at=sla.add_working_days(now, policies.int("intervention.decision_due")),
+            evidence_due_at=evidence_due,
+            decision_due_at=decision_due,
             by=actor,
             description=f"Accepted, assigned to {agent}",
         )
@@ -170,9 +176,10 @@ def intervention_submit_evidence(
         items = store_evidence(case, party=party, actor=actor, text=body, files=uploads)
         open_requests.update(fulfilled_at=now)
         if party == Party.BUYER and case.merchant_answer_due_at is None:
-            hours = policy_table.load("intervention.").duration("intervention.merchant_answer")
-            case.merchant_answer_due_at = now + hours
-            case.save(update_fields=["merchant_answer_due_at"])
+            case.merchant_answer_due_at, case.deadline_basis["merchant_answer_due_at"] = RULES[
+                "intervention.merchant_answer_due"
+            ].set(now, policies=policy_table.load("intervention."))
+            case.save(update_fields=["merchant_answer_due_at", "deadline_basis"])
         audit(case, actor=actor, step="submit_evidence", description=f"{len(items)} evidence item(s) from the {party}")
     return items
 
@@ -202,10 +209,12 @@ def intervention_suspend(*, actor: Actor, case_id: int, reason: str, note: str) 
         require_step(case, "suspend", message="Only a case in evidence or mediation can be suspended")
         policies = policy_table.load("intervention.")
         now = timezone.now()
-        if reason == SuspendReason.BOTH_PARTIES:
-            resume = now + policies.duration("intervention.suspend_self_settle")
-        else:
-            resume = sla.add_working_days(now, policies.int("intervention.suspend_court_proof"))
+        rule = (
+            "intervention.resume_self_settle"
+            if reason == SuspendReason.BOTH_PARTIES
+            else "intervention.resume_court_proof"
+        )
+        resume, case.deadline_basis["resume_due_at"] = RULES[rule].set(now, policies=policies)
         case.suspend(at=now, reason=reason, resume_due_at=resume, by=actor, description=f"Suspended ({reason}): {text}")
         case.save()
     return case
@@ -225,8 +234,11 @@ def intervention_record_proof(*, actor: Actor, case_id: int, note: str) -> Inter
             code="no_proof_expected",
             say_state=False,
         )
-        police = policy_table.load("intervention.").duration("intervention.suspend_police")
-        resume = timezone.now() + police if case.suspend_reason == SuspendReason.POLICE else None
+        resume = None
+        if case.suspend_reason == SuspendReason.POLICE:
+            resume, case.deadline_basis["resume_due_at"] = RULES["intervention.resume_police"].set(
+                timezone.now(), policies=policy_table.load("intervention.")
+            )
         case.record_proof(resume_due_at=resume, by=actor, description=f"Proof received: {text}")
         case.save()
     return case

@@ -10,6 +10,7 @@ from disputes.actors import Actor
 from disputes.errors import NotFound, RuleRefused, ValidationFailed
 from disputes.events.refunds import repayment_due_event
 from disputes.evidence import CheckedFile, check_evidence_file
+from disputes.explain.deadlines import RULES, DeadlineRule
 from disputes.models import (
     MONEY_TYPES,
     AdvanceState,
@@ -125,38 +126,49 @@ def seven_day_last_day(signed_at: datetime, policies: PolicySnapshot) -> date:
     return to_beijing(signed_at).date() + timedelta(days=policies.int("refund.seven_day_window"))
 
 
-def next_deadline(refund: RefundRequest, policies: PolicySnapshot) -> tuple[datetime | None, str]:
-    """The automatic deadline of the refund's current state and what happens then (RULES.md section 2). Each
-    action is a timeout step the model declares from that state (tests/services/test_refund_bulk_steps.py)."""
+def deadline_rule(refund: RefundRequest) -> tuple[DeadlineRule | None, tuple[datetime, ...], str]:
+    """Which rule (disputes.explain.deadlines) sets the automatic deadline of the refund's current state, from which
+    start time(s), and what happens then (RULES.md section 2). Each action is a timeout step the model declares from
+    that state (tests/services/test_refund_bulk_steps.py)."""
     state = refund.state
     if state == RefundState.WAIT_SELLER_AGREE:
         since = refund.modified_at or refund.created_at
         pays = refund.refund_type == RefundType.REFUND_ONLY
         if refund.damage_guarantee:
-            delay = policies.duration("refund.damage_merchant_silent")
+            name = "refund.merchant_silent_damage"
         elif pays:
-            key = "refund.shipped_refund_only_silent" if refund.order_shipped else "refund.unshipped_merchant_silent"
-            delay = policies.duration(key)
+            name = "refund.merchant_silent_shipped" if refund.order_shipped else "refund.merchant_silent_unshipped"
         else:
-            delay = policies.duration("refund.return_merchant_silent")
-        return since + delay, DueAction.PAY if pays else DueAction.AGREE
+            name = "refund.merchant_silent_return"
+        return RULES[name], (since,), DueAction.PAY if pays else DueAction.AGREE
     if state == RefundState.WAIT_BUYER_RETURN and refund.agreed_at is not None:
-        return refund.agreed_at + policies.duration("refund.buyer_ship_return"), DueAction.CLOSE_NOT_SHIPPED
+        return RULES["refund.buyer_ship_return"], (refund.agreed_at,), DueAction.CLOSE_NOT_SHIPPED
     if state == RefundState.WAIT_SELLER_CONFIRM and refund.return_shipped_at is not None:
-        due = refund.return_shipped_at + policies.duration("refund.merchant_confirm_receipt")
-        if refund.return_signed_at is not None:
-            due = min(due, refund.return_signed_at + policies.duration("refund.merchant_confirm_after_signed"))
+        # The earlier of: so long after shipping, and (once logistics show it signed) so long after signing.
+        starts = (refund.return_shipped_at,) + (() if refund.return_signed_at is None else (refund.return_signed_at,))
         action = DueAction.PAY if refund.refund_type == RefundType.RETURN_AND_REFUND else DueAction.RECEIVED
-        return due, action
+        return RULES["refund.merchant_confirm"], starts, action
     if state == RefundState.SELLER_REFUSED and refund.refused_at is not None:
         if refund.intervention_requested_at is not None or refund.express_claim_pending():
-            return None, DueAction.NONE
-        return refund.refused_at + policies.duration("refund.refused_buyer_silent"), DueAction.CLOSE_REFUSED
-    return None, DueAction.NONE
+            return None, (), DueAction.NONE
+        return RULES["refund.buyer_silent_after_refusal"], (refund.refused_at,), DueAction.CLOSE_REFUSED
+    return None, (), DueAction.NONE
+
+
+def next_deadline(refund: RefundRequest, policies: PolicySnapshot) -> tuple[datetime | None, str]:
+    """The automatic deadline of the refund's current state and what happens then (deadline_rule)."""
+    rule, starts, action = deadline_rule(refund)
+    return (None if rule is None else rule.due(starts, policies)), action
 
 
 def reschedule(refund: RefundRequest, policies: PolicySnapshot) -> None:
-    refund.due_at, refund.due_action = next_deadline(refund, policies)
+    """Set the automatic deadline of the refund's current state, recording what it was computed from."""
+    rule, starts, action = deadline_rule(refund)
+    if rule is None:
+        refund.due_at, refund.due_action = None, action
+        return
+    refund.due_at, refund.deadline_basis["due_at"] = rule.set(*starts, policies=policies)
+    refund.due_action = action
 
 
 def pay(refund: RefundRequest, *, at: datetime, actor: Actor, policies: PolicySnapshot) -> Written:
@@ -172,5 +184,7 @@ def pay(refund: RefundRequest, *, at: datetime, actor: Actor, policies: PolicySn
 def repayment_notice(refund: RefundRequest, *, now: datetime, policies: PolicySnapshot) -> None:
     """The buyer holds an advance the merchant's refusal of the goods does not owe them: tell them to repay it."""
     refund.repayment_notice_at = now
-    refund.repayment_due_at = now + policies.duration("refund.advance_repay_window")
+    refund.repayment_due_at, refund.deadline_basis["repayment_due_at"] = RULES["refund.repayment"].set(
+        now, policies=policies
+    )
     repayment_due_event(refund)

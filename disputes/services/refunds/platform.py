@@ -12,6 +12,7 @@ from django_fsm import can_proceed
 from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.events.refunds import repayment_due_event
+from disputes.explain.deadlines import RULES
 from disputes.models import AdvanceState, Buyer, Intervention, Judgment, Outcome, RefundRequest, RefundState
 from disputes.services.refunds.common import refundable, reschedule
 from disputes.services.refunds.money import RefundRow, advance_outstanding, judgment_key, refund_paid
@@ -34,7 +35,7 @@ def refund_release_from_case(case: Intervention) -> None:
         refund.intervention_requested_at = None
         refund.refused_at = timezone.now()
         reschedule(refund, policy_table.load("refund."))
-        refund.save(update_fields=["intervention_requested_at", "refused_at", "due_at", "due_action"])
+        refund.save(update_fields=["intervention_requested_at", "refused_at", "due_at", "due_action", "deadline_basis"])
 
 
 def refundable_for_case(case: Intervention) -> int:
@@ -171,7 +172,9 @@ def _settle_advance(refund: RefundRequest, *, actor: Actor, at: datetime) -> Non
         # Each judgment that leaves a debt sends its notice, with a fresh deadline for the amount it leaves.
         refund.repaid_at = None
         refund.repayment_notice_at = at
-        refund.repayment_due_at = at + policy_table.load("refund.").duration("refund.advance_repay_window")
+        refund.repayment_due_at, refund.deadline_basis["repayment_due_at"] = RULES["refund.repayment"].set(
+            at, policies=policy_table.load("refund.")
+        )
         repayment_due_event(refund)
     elif refund.advance_state != AdvanceState.SETTLED:
         refund.settle_advance(by=actor, description="Advance recovered from the merchant by judgment")

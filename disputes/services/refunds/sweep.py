@@ -16,12 +16,13 @@ from disputes.actors import Actor, system_actor
 from disputes.deadlines import missed_q
 from disputes.events.bulk import transition_events
 from disputes.events.refunds import repayment_due_events
+from disputes.explain.deadlines import RULES
 from disputes.models import AdvanceState, Buyer, DueAction, Merchant, RefundRequest, RefundState
 from disputes.models.steps import declared, sources_of, steps_by, target_of
 from disputes.policies import PolicySnapshot
 from disputes.services.refunds.common import pay, repayment_notice, reschedule
 from disputes.services.refunds.money import ADVANCE_OUTSTANDING, Postings, RefundRow, refund_paid
-from disputes.sql.bulk import in_ids, insert_transitions
+from disputes.sql.bulk import in_ids, insert_transitions, json_set_key
 
 logger = logging.getLogger(__name__)
 
@@ -154,14 +155,17 @@ def _apply_batch(
                 )
             }
             # The buyer's 7 days to ship start when the address is given, i.e. now.
+            buyer_ship_due, buyer_ship_basis = RULES["refund.buyer_ship_return"].set(now, policies=policies)
             qs.update(
                 state=timeout.target,
                 agreed_at=now,
                 return_address=Case(
                     *[When(merchant_id=k, then=Value(v)) for k, v in merchants.items()], output_field=CharField()
                 ),
-                due_at=now + policies.duration("refund.buyer_ship_return"),
+                due_at=buyer_ship_due,
                 due_action=DueAction.CLOSE_NOT_SHIPPED,
+                # The same rule as reschedule (agreed now, so started now); every row of the group shares it.
+                deadline_basis=json_set_key("deadline_basis", "due_at", buyer_ship_basis),
             )
             result.agreed += len(group)
         elif action in (DueAction.CLOSE_NOT_SHIPPED, DueAction.CLOSE_REFUSED):
@@ -180,8 +184,11 @@ def _apply_batch(
             )
             if notice:
                 # The merchant's refusal of the goods stands: the buyer owes the advance.
+                repayment_due, repayment_basis = RULES["refund.repayment"].set(now, policies=policies)
                 RefundRequest.objects.filter(id__in=in_ids(notice)).update(
-                    repayment_notice_at=now, repayment_due_at=now + policies.duration("refund.advance_repay_window")
+                    repayment_notice_at=now,
+                    repayment_due_at=repayment_due,
+                    deadline_basis=json_set_key("deadline_basis", "repayment_due_at", repayment_basis),
                 )
                 repayment_due_events(notice)
                 result.notices += len(notice)
