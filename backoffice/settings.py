@@ -265,6 +265,17 @@ SPECTACULAR_SETTINGS = {
         "DeadlineEnum": "disputes.models.help_requests.DeadlineKind",
         "AtRiskDeadlineEnum": "disputes.selectors.at_risk.DEADLINES",
         "AtRiskOrderEnum": "disputes.selectors.at_risk.ORDERS",
+        # The buyer's points entries and order items (disputes.api.buyer.money_serializers): fields named kind,
+        # status, type and reason there hold other choices than elsewhere.
+        "EntryKindEnum": "disputes.models.ledger.EntryKind",
+        "ServiceKindEnum": "disputes.choices.ServiceKind",
+        "OrderStatusEnum": "disputes.models.orders.OrderStatus",
+        "CaseTypeEnum": "disputes.selectors.points.CASE_TYPE_CHOICES",
+        "RaiseActionEnum": "disputes.selectors.order_items.ACTION_CHOICES",
+        "RaiseRefusalEnum": "disputes.selectors.order_items.REFUSAL_CODES",
+        # ... so the names these had before stay theirs: a refund's reason, a complaint's violation kind.
+        "ReasonEnum": "disputes.models.refunds.RefundReason",
+        "KindEnum": "disputes.models.violations.ViolationKind",
     },
 }
 

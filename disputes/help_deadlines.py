@@ -1,5 +1,6 @@
 """A one-click help request's two deadlines from its raise time and the policy values in force (RULES.md section 1):
-the rules help_request_raise sets them by (disputes.explain.deadlines.RULES), for what a policy what-if replays with a proposed value (disputes.selectors.what_if)."""
+the rules help_request_raise sets them by (disputes.explain.deadlines.RULES), for a policy what-if to replay with a
+proposed value (disputes.selectors.what_if)."""
 
 from datetime import datetime
 from typing import NamedTuple

@@ -20,6 +20,7 @@ IDS = (
     (re.compile(r"(/help-requests/)(\d+)(/)"), HelpRequest),
     (re.compile(r"(/refunds/)(\d+)(/)"), RefundRequest),
     (re.compile(r'("order_item": )(\d+)()'), OrderItem),
+    (re.compile(r"(/order-items/)(\d+)(/)"), OrderItem),
 )
 
 

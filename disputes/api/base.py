@@ -17,6 +17,21 @@ from disputes.api.throttles import AddressRateThrottle
 JSON_OR_MULTIPART: list[type[BaseParser]] = [SafeJSONParser, MultiPartParser]
 
 
+def limit_by_address(view: viewsets.GenericViewSet, request: Request) -> None:
+    """The per-address rate limit (429), checked before the caller is identified, so bad tokens count too."""
+    address = AddressRateThrottle()
+    if not address.allow_request(request, view):
+        view.throttled(request, address.wait() or 1.0)  # wait() is None only before a first call
+
+
+class ReadViewSet(viewsets.GenericViewSet):
+    """The base of a viewset that only reads (the buyer's points and order items): the same per-address limit."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        limit_by_address(self, request)
+        super().initial(request, *args, **kwargs)
+
+
 class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key.
 
@@ -33,9 +48,7 @@ class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelM
         return super().get_parsers()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        address = AddressRateThrottle()
-        if not address.allow_request(request, self):
-            self.throttled(request, address.wait() or 1.0)  # wait() is None only before a first call
+        limit_by_address(self, request)
         super().initial(request, *args, **kwargs)
         if "pk" in kwargs and self.action != "retrieve":
             # An action on a case the caller cannot see is a 404 before anything else is said about the request.

@@ -198,6 +198,13 @@ OPERATIONS: dict[str, list[Codes]] = {
     "buyer-event.list": [BUYER],
     # Money at risk (disputes.api.merchant.at_risk); its parameters' codes (invalid_order, ...) come from the inputs.
     "merchant-at-risk.list": [{403: ("merchant_required",)}],
+    # The buyer's points and order items (disputes.api.buyer.money); the order-item actions' refusal codes are
+    # the raise operations' (buyer-help-request.create, buyer-refund.create), given as data, not as errors.
+    "buyer-points.list": [BUYER],
+    "buyer-points-entry.list": [BUYER],
+    "buyer-points-entry.retrieve": [BUYER, {404: ("points_entry_not_found",)}],
+    "buyer-order-item.list": [BUYER],
+    "buyer-order-item.retrieve": [BUYER, {404: ("order_item_not_found",)}],
     # Webhook endpoints, the merchant's side (disputes.api.merchant.webhooks).
     "merchant-webhook-endpoint.list": [MERCHANT],
     "merchant-webhook-endpoint.retrieve": [MERCHANT, WEBHOOK],

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from disputes.api.buyer.interventions import BuyerInterventionViewSet
+from disputes.api.buyer.money import BuyerOrderItemViewSet, BuyerPointsEntryViewSet, BuyerPointsViewSet
 from disputes.api.buyer.refunds import BuyerRefundViewSet
 from disputes.api.buyer.views import BuyerHelpRequestViewSet
 from disputes.api.errors import not_found
@@ -27,6 +28,9 @@ router.register("merchant/events", MerchantEventViewSet, basename="merchant-even
 router.register("buyer/events", BuyerEventViewSet, basename="buyer-event")
 router.register("merchant/at-risk", MerchantAtRiskViewSet, basename="merchant-at-risk")
 router.register("merchant/webhook-endpoints", MerchantWebhookEndpointViewSet, basename="merchant-webhook-endpoint")
+router.register("buyer/points", BuyerPointsViewSet, basename="buyer-points")
+router.register("buyer/points-entries", BuyerPointsEntryViewSet, basename="buyer-points-entry")
+router.register("buyer/order-items", BuyerOrderItemViewSet, basename="buyer-order-item")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -3,6 +3,7 @@
 from disputes.models.catalog import Product, SupportedCity
 from disputes.models.events import Event
 from disputes.models.help_requests import (
+    LIVE_HELP_STATES,
     AnomalyKind,
     ClaimStatus,
     DeadlineKind,
@@ -73,6 +74,7 @@ __all__ = [
     "CASE_PENDING_STATES",
     "EXPRESS_REASONS",
     "LEDGER_MODELS",
+    "LIVE_HELP_STATES",
     "LIVE_REFUND_STATES",
     "MONEY_TYPES",
     "OPEN_CASE_STATES",

@@ -34,6 +34,14 @@ class HelpState(models.TextChoices):
 
 
 OPEN_STATES = (HelpState.DISPATCHED, HelpState.SOLUTION_GIVEN)
+# A live request blocks another on the same item and service (RULES.md section 1).
+LIVE_HELP_STATES = (
+    HelpState.RAISED,
+    HelpState.DISPATCHED,
+    HelpState.SOLUTION_GIVEN,
+    HelpState.RESOLVED_PENDING,
+    HelpState.UNDER_REVIEW,
+)
 # States a staff member may close a request from.
 CLOSABLE_STATES = (
     HelpState.DISPATCHED,

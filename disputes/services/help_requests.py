@@ -8,9 +8,9 @@ from django_fsm import can_proceed
 
 from disputes import policies as policy_table
 from disputes.actors import Actor, buyer_of, merchant_of, provider_of
-from disputes.choices import HELP_ELIGIBLE_SERVICES
 from disputes.deadlines import missed
 from disputes.errors import (
+    DomainError,
     Forbidden,
     NotFound,
     RuleRefused,
@@ -26,8 +26,8 @@ from disputes.models import (
     OrderItem,
     OrderStatus,
     ServiceDesignation,
-    SupportedCity,
 )
+from disputes.selectors.raising import HelpFacts, with_help_facts
 from disputes.services.help_misses import record_misses_for
 from disputes.services.inputs import clean_text
 from disputes.services.steps import audit, lock, require_allowed, require_step
@@ -35,14 +35,6 @@ from disputes.services.steps import audit, lock, require_allowed, require_step
 DISPATCH_ONE = "disputes.help_dispatch_one"
 
 MAX_TEXT = 2000
-
-LIVE_STATES = (
-    HelpState.RAISED,
-    HelpState.DISPATCHED,
-    HelpState.SOLUTION_GIVEN,
-    HelpState.RESOLVED_PENDING,
-    HelpState.UNDER_REVIEW,
-)
 
 
 class NotEligible(RuleRefused):
@@ -84,6 +76,38 @@ def _require_buyer(actor: Actor, request: HelpRequest) -> None:
         raise NotFound("No such help request.", code="help_request_not_found")
 
 
+def help_raise_refusal(facts: HelpFacts, service_kind: str | None) -> DomainError | None:
+    """Why the buyer may not raise a help request on the item for `service_kind` (None: the item's only eligible
+    service), or None when they may: the one statement of RULES.md section 1's eligibility, which
+    help_request_raise enforces and the buyer's order-item list shows (disputes.selectors.order_items)."""
+    order = facts.item.order
+    if order.status == OrderStatus.CLOSED:
+        return NotEligible("The order is closed.", code="order_closed")
+    eligible = facts.eligible
+    if not eligible:
+        return NotEligible(
+            "This item has no installation, delivery or warranty commitment, so one-click help does not apply.",
+            code="service_not_eligible",
+        )
+    if service_kind is None:
+        if len(eligible) > 1:
+            return ValidationFailed(
+                f"This item carries several services; choose one of {', '.join(eligible)}.",
+                code="service_kind_required",
+            )
+        service_kind = eligible[0]
+    elif service_kind not in eligible:
+        return NotEligible(
+            f"This item does not carry the service {service_kind!r}; it carries {', '.join(eligible)}.",
+            code="service_not_on_item",
+        )
+    if not facts.city_supported:
+        return NotEligible(f"One-click help is not offered in {order.city}.", code="city_not_supported")
+    if service_kind in facts.live:
+        return RuleRefused("A help request for this item and service is already open.", code="help_request_exists")
+    return None
+
+
 def help_request_raise(
     *,
     actor: Actor,
@@ -109,41 +133,15 @@ def help_request_raise(
         )
     text = clean_text(description, field="description")
     with transaction.atomic():
-        item = (
-            OrderItem.objects.select_related("order", "product")
-            .prefetch_related("commitments")
-            .filter(pk=order_item_id, order__buyer=buyer)
-            .first()
-        )
+        item = with_help_facts(OrderItem.objects.filter(pk=order_item_id, order__buyer=buyer)).first()
         if item is None:
             raise NotFound("No such order item on your orders.", code="order_item_not_found")
+        facts = HelpFacts.of(item)
+        refusal = help_raise_refusal(facts, service_kind)
+        if refusal is not None:
+            raise refusal
+        service_kind = service_kind or facts.eligible[0]
         order = item.order
-        if order.status == OrderStatus.CLOSED:
-            raise NotEligible("The order is closed.", code="order_closed")
-        eligible = sorted(c.kind for c in item.commitments.all() if c.kind in HELP_ELIGIBLE_SERVICES)
-        if not eligible:
-            raise NotEligible(
-                "This item has no installation, delivery or warranty commitment, so one-click help does not apply.",
-                code="service_not_eligible",
-            )
-        if service_kind is None:
-            if len(eligible) > 1:
-                raise ValidationFailed(
-                    f"This item carries several services; choose one of {', '.join(eligible)}.",
-                    code="service_kind_required",
-                )
-            service_kind = eligible[0]
-        elif service_kind not in eligible:
-            raise NotEligible(
-                f"This item does not carry the service {service_kind!r}; it carries {', '.join(eligible)}.",
-                code="service_not_on_item",
-            )
-        if not SupportedCity.objects.filter(name=order.city, is_active=True).exists():
-            raise NotEligible(f"One-click help is not offered in {order.city}.", code="city_not_supported")
-        if HelpRequest.objects.filter(order_item=item, service_kind=service_kind, state__in=LIVE_STATES).exists():
-            raise RuleRefused(
-                "A help request for this item and service is already open.", code="help_request_exists"
-            ) from None
 
         policies = policy_table.load("help.")
         now = timezone.now()

@@ -7,7 +7,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from disputes.actors import system_actor
+from disputes.models import BuyerPointsEntry, EntryKind
 from disputes.services.interventions.opening import intervention_open
+from disputes.services.ledger import ledger_post
 from disputes.services.refunds.merchant import refund_refuse
 from disputes.webhooks.endpoints import webhook_endpoint_create
 from tests import factories as f
@@ -131,7 +134,7 @@ def published_codes(method: str, path: str) -> dict[int, tuple[str, ...]] | None
 @pytest.fixture
 def seeded_cases(buyer, merchant, item, clock):
     """The buyer's and merchant's cases in several states: help requests raised and dispatched, refunds waiting,
-    refused and refund-only, an intervention case on the refused one."""
+    refused and refund-only, an intervention case on the refused one; and a points entry of the buyer's."""
     second = f.OrderItemFactory(order=f.OrderFactory(buyer=buyer, merchant=merchant, city=item.order.city))
     helps = [raise_request(buyer, item).pk, dispatch(raise_request(buyer, second)).pk]
     merchant_user = f.MerchantUserFactory(merchant=merchant).user
@@ -144,7 +147,18 @@ def seeded_cases(buyer, merchant, item, clock):
     clock.shift(timedelta(minutes=5))
     case = intervention_open(actor=buyer.user, ground="quality", claim="Cracked on arrival.", refund_id=refused.pk)
     endpoint = webhook_endpoint_create(actor=merchant_user, url="http://127.0.0.1:9/hooks", event_types=[])
+    goodwill = ledger_post(
+        model=BuyerPointsEntry,
+        amount=500,
+        kind=EntryKind.ADJUSTMENT,
+        idempotency_key=None,
+        actor=system_actor(),
+        memo="Goodwill",
+        buyer=buyer,
+    )
     return {
+        "order-items": [item.pk, second.pk],
+        "points-entries": [goodwill.entry.pk],
         "help-requests": helps,
         "refunds": [waiting.pk, refused.pk, refund_only.pk],
         "interventions": [case.pk],

@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 PACKAGE = "backoffice_client"
-OPERATIONS = 52  # 51 + money at risk
+OPERATIONS = 57  # 51 + money at risk + the buyer's points (3) and order items (2)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,8 @@ from disputes import policies as policy_table
 from disputes.actors import Actor, buyer_of
 from disputes.choices import ServiceKind, SevenDayExclusion
 from disputes.deadlines import missed
-from disputes.errors import Forbidden, NotFound, RuleRefused, ValidationFailed
+from disputes.errors import DomainError, Forbidden, NotFound, RuleRefused, ValidationFailed
 from disputes.models import (
-    LIVE_REFUND_STATES,
     RETURN_TYPES,
     AdvanceState,
     Buyer,
@@ -27,6 +26,7 @@ from disputes.models import (
     RefundType,
 )
 from disputes.policies import PolicySnapshot
+from disputes.selectors.raising import RefundFacts, with_refund_facts
 from disputes.services.inputs import clean_text
 from disputes.services.ledger import ledger_balance
 from disputes.services.refunds.common import (
@@ -35,6 +35,7 @@ from disputes.services.refunds.common import (
     after_sales_deadline,
     check_amount,
     checked_files,
+    damage_claim_deadline,
     lock_refund,
     refundable,
     repayment_notice,
@@ -76,36 +77,32 @@ def refund_apply(
     text = clean_text(description, field="description", required=False)
     checked = checked_files(files)
     with transaction.atomic():
-        item = (
+        locked = (
             OrderItem.objects.select_for_update()
             .select_related("order", "product")
             .filter(pk=order_item_id, order__buyer=buyer)
             .first()
         )
-        if item is None:
+        if locked is None:
             raise NotFound("No such order item on your orders.", code="order_item_not_found")
-        order = item.order
+        # Read after the lock, in a statement of its own: a request on the item committed while this one waited for
+        # the lock is seen (the locking statement's subqueries would read from before the wait).
+        facts = RefundFacts.of(with_refund_facts(OrderItem.objects.filter(pk=locked.pk)).get())
+        item, order = facts.item, facts.item.order
         now = timezone.now()
         policies = policy_table.load("refund.")
-        if order.status == OrderStatus.CLOSED:
-            raise RefundNotAllowed("The order is closed.", code="order_closed")
-        if RefundRequest.objects.filter(order_item=item, state__in=LIVE_REFUND_STATES).exists():
-            raise RuleRefused("A refund request for this item is already open.", code="refund_exists")
-        if RefundRequest.objects.filter(order_item=item, cancelled_by_buyer=True).exists():
-            raise RefundNotAllowed(
-                "You cancelled a request on this item before; it cannot be reopened.", code="reopen_refused"
-            )
-        window_end = after_sales_deadline(item, policies)
-        if window_end is not None and missed(window_end, now):
-            raise RefundNotAllowed("The after-sales window has ended.", code="after_sales_window_passed")
-        if refund_type in RETURN_TYPES and order.shipped_at is None:
-            raise RefundNotAllowed("Nothing was shipped, so there is nothing to return.", code="not_shipped")
-        amount = check_amount(amount_fen, refund_type=refund_type, refundable=refundable(item))
-        commitments = set(item.commitments.values_list("kind", flat=True))
-        if reason == RefundReason.NO_REASON:
-            _check_seven_day(item, refund_type=refund_type, now=now, policies=policies)
-        if damage_guarantee:
-            _check_damage_claim(item, reason=reason, commitments=commitments, now=now, policies=policies)
+        refusal = refund_apply_refusal(
+            facts,
+            refund_type=refund_type,
+            reason=reason,
+            amount_fen=amount_fen,
+            damage_guarantee=damage_guarantee,
+            now=now,
+            policies=policies,
+        )
+        if refusal is not None:
+            raise refusal
+        amount = check_amount(amount_fen, refund_type=refund_type, refundable=facts.refundable_fen)
         refund = RefundRequest.objects.create(
             order_item=item,
             buyer=buyer,
@@ -116,7 +113,7 @@ def refund_apply(
             amount_fen=amount,
             order_shipped=order.shipped_at is not None,
             damage_guarantee=damage_guarantee,
-            shipping_cover=reason == RefundReason.NO_REASON and ServiceKind.RETURN_SHIPPING_COVER in commitments,
+            shipping_cover=reason == RefundReason.NO_REASON and ServiceKind.RETURN_SHIPPING_COVER in facts.commitments,
             created_at=now,
         )
         audit(refund, actor=actor, step="apply", description="Applied by the buyer", source=None)
@@ -132,43 +129,90 @@ def refund_apply(
     return refund
 
 
-def _check_seven_day(item: OrderItem, *, refund_type: str, now: datetime, policies: PolicySnapshot) -> None:
+def refund_apply_refusal(
+    facts: RefundFacts,
+    *,
+    refund_type: str,
+    reason: str,
+    amount_fen: Any,
+    damage_guarantee: bool,
+    now: datetime,
+    policies: PolicySnapshot,
+) -> DomainError | None:
+    """Why the buyer may not apply with these answers at `now`, or None when they may: the one statement of RULES.md
+    section 5.2's rules in the order refund_apply checks them, which it enforces and the buyer's order-item list
+    shows (disputes.selectors.order_items). `refund_type` and `reason` are valid choices."""
+    item = facts.item
+    order = item.order
+    if order.status == OrderStatus.CLOSED:
+        return RefundNotAllowed("The order is closed.", code="order_closed")
+    if facts.live_refund_id is not None:
+        return RuleRefused("A refund request for this item is already open.", code="refund_exists")
+    if facts.cancelled_by_buyer_before:
+        return RefundNotAllowed(
+            "You cancelled a request on this item before; it cannot be reopened.", code="reopen_refused"
+        )
+    window_end = after_sales_deadline(item, policies)
+    if window_end is not None and missed(window_end, now):
+        return RefundNotAllowed("The after-sales window has ended.", code="after_sales_window_passed")
+    if refund_type in RETURN_TYPES and order.shipped_at is None:
+        return RefundNotAllowed("Nothing was shipped, so there is nothing to return.", code="not_shipped")
+    try:
+        check_amount(amount_fen, refund_type=refund_type, refundable=facts.refundable_fen)
+    except DomainError as refusal:
+        return refusal
+    if reason == RefundReason.NO_REASON:
+        refused = seven_day_refusal(item, refund_type=refund_type, now=now, policies=policies)
+        if refused is not None:
+            return refused
+    if damage_guarantee:
+        return damage_claim_refusal(item, reason=reason, commitments=facts.commitments, now=now, policies=policies)
+    return None
+
+
+def seven_day_refusal(
+    item: OrderItem, *, refund_type: str, now: datetime, policies: PolicySnapshot
+) -> RefundNotAllowed | None:
+    """Why a 7-day no-reason request on the item is refused at `now` (RULES.md section 5.4), or None."""
     if refund_type != RefundType.RETURN_AND_REFUND:
-        raise RefundNotAllowed("A 7-day no-reason request is a return and refund.", code="seven_day_needs_return")
+        return RefundNotAllowed("A 7-day no-reason request is a return and refund.", code="seven_day_needs_return")
     product = item.product
     if not product.seven_day_return or product.seven_day_exclusion != SevenDayExclusion.NONE:
         label = product.get_seven_day_exclusion_display() if product.seven_day_exclusion else "not eligible"
-        raise RefundNotAllowed(
+        return RefundNotAllowed(
             f"This product is excluded from 7-day no-reason returns: {label}.", code="seven_day_excluded"
         )
     if item.seven_day_excluded_by_buyer:
-        raise RefundNotAllowed(
+        return RefundNotAllowed(
             "You confirmed at purchase that this item has no 7-day no-reason return.", code="seven_day_excluded"
         )
     if item.order.signed_at is None:
-        raise RefundNotAllowed(
+        return RefundNotAllowed(
             "The no-reason return period starts after the goods are signed for.", code="seven_day_not_signed"
         )
     if missed(seven_day_last_day(item.order.signed_at, policies), to_beijing(now).date()):
-        raise RefundNotAllowed(
+        return RefundNotAllowed(
             f"The no-reason return period ({policies.describe('refund.seven_day_window')} after signing) has ended.",
             code="seven_day_window_passed",
         )
+    return None
 
 
-def _check_damage_claim(
-    item: OrderItem, *, reason: str, commitments: set[str], now: datetime, policies: PolicySnapshot
-) -> None:
+def damage_claim_refusal(
+    item: OrderItem, *, reason: str, commitments: frozenset[str], now: datetime, policies: PolicySnapshot
+) -> RefundNotAllowed | None:
+    """Why a damage guarantee claim on the item is refused at `now` (RULES.md section 5.9), or None."""
     if ServiceKind.DAMAGE_GUARANTEE not in commitments:
-        raise RefundNotAllowed("This item has no damage return guarantee.", code="no_damage_guarantee")
+        return RefundNotAllowed("This item has no damage return guarantee.", code="no_damage_guarantee")
     if reason != RefundReason.DAMAGED:
-        raise RefundNotAllowed("A damage guarantee claim needs the reason 'damaged'.", code="damage_reason_required")
+        return RefundNotAllowed("A damage guarantee claim needs the reason 'damaged'.", code="damage_reason_required")
     signed = item.order.signed_at
-    if signed is None or missed(signed + policies.duration("refund.damage_claim_window"), now):
-        raise RefundNotAllowed(
+    if signed is None or missed(damage_claim_deadline(signed, policies), now):
+        return RefundNotAllowed(
             f"Damage claims are accepted within {policies.describe('refund.damage_claim_window')} of signing.",
             code="damage_claim_window_passed",
         )
+    return None
 
 
 def refund_modify(
@@ -217,7 +261,9 @@ def _check_new_reason(refund: RefundRequest, *, reason: str, now: datetime, poli
         raise RefundNotAllowed("A damage guarantee claim needs the reason 'damaged'.", code="damage_reason_required")
     item = refund.order_item
     if reason == RefundReason.NO_REASON:
-        _check_seven_day(item, refund_type=refund.refund_type, now=now, policies=policies)
+        refused = seven_day_refusal(item, refund_type=refund.refund_type, now=now, policies=policies)
+        if refused is not None:
+            raise refused
     refund.reason = reason
     refund.shipping_cover = reason == RefundReason.NO_REASON and item.has_service(ServiceKind.RETURN_SHIPPING_COVER)
 

@@ -1,7 +1,7 @@
 """What every refund service shares: the row lock, who acts (the party itself, or staff for it, by the step's
 declared Who), evidence files, the amount and window rules, and the automatic deadline of each state."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -27,7 +27,7 @@ from disputes.selectors.refunds import refundable_fen
 from disputes.services.inputs import clean_text
 from disputes.services.refunds.money import ADVANCE_OUTSTANDING, RefundRow, Written, refund_paid
 from disputes.services.steps import lock, who_takes
-from disputes.sla import to_beijing
+from disputes.sla import BEIJING, to_beijing
 
 MAX_TEXT = 2000
 MAX_FILES = 10
@@ -124,6 +124,17 @@ def seven_day_last_day(signed_at: datetime, policies: PolicySnapshot) -> date:
     """The last Beijing date of the 7-day no-reason return: the 7 days start the day after signing, and the whole of
     day 7 is in time (disputes.deadlines.in_time on dates)."""
     return to_beijing(signed_at).date() + timedelta(days=policies.int("refund.seven_day_window"))
+
+
+def seven_day_deadline(signed_at: datetime, policies: PolicySnapshot) -> datetime:
+    """The last moment of the 7-day no-reason return, itself in time: the end of seven_day_last_day in Beijing
+    (23:59:59.999999), what the date rule allows stated as a time, for a client counting down."""
+    return datetime.combine(seven_day_last_day(signed_at, policies), time.max, tzinfo=BEIJING)
+
+
+def damage_claim_deadline(signed_at: datetime, policies: PolicySnapshot) -> datetime:
+    """Last moment of a damage guarantee claim, itself in time: the damage claim window after signing."""
+    return signed_at + policies.duration("refund.damage_claim_window")
 
 
 def deadline_rule(refund: RefundRequest) -> tuple[DeadlineRule | None, tuple[datetime, ...], str]:
