@@ -262,6 +262,15 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "disputes.models.interventions.CaseState",
         "WebhookDeliveryStatusEnum": "disputes.models.webhooks.DeliveryStatus",
         "WebhookEventTypeEnum": "disputes.api.merchant.webhook_serializers.EVENT_TYPE_CHOICES",
+        # The merchant's money (disputes.api.merchant.money_serializers).
+        "LedgerEntryKindEnum": "disputes.models.ledger.EntryKind",
+        "PenaltyKindEnum": "disputes.api.merchant.money_serializers.PENALTY_KIND_CHOICES",
+        "PenaltyStatusEnum": "disputes.selectors.money.PENALTY_STATUSES",
+        "MoneyCaseTypeEnum": "disputes.api.merchant.money_serializers.CASE_TYPE_CHOICES",
+        "ViolationKindEnum": "disputes.models.violations.ViolationKind",
+        "ViolationStatusEnum": "disputes.models.violations.ViolationStatus",
+        "ViolationAppealOutcomeEnum": "disputes.api.merchant.money_serializers.APPEAL_OUTCOMES",
+        "OutcomeEnum": "disputes.models.interventions.Outcome",  # a judgment's; its name before the appeal's came
     },
 }
 

@@ -17,20 +17,10 @@ from disputes.api.throttles import AddressRateThrottle
 JSON_OR_MULTIPART: list[type[BaseParser]] = [SafeJSONParser, MultiPartParser]
 
 
-class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key.
-
-    Bodies are JSON (REST_FRAMEWORK's parsers). An extra action that takes other bodies names its parsers in
-    @action(parser_classes=...); `create`, which shares its route with `list`, names them here."""
-
-    create_parser_classes: list[type[BaseParser]] | None = None
-
-    def get_parsers(self) -> list[BaseParser]:
-        request = getattr(self, "request", None)
-        action = getattr(self, "action_map", {}).get(request.method.lower()) if request else None
-        if action == "create" and self.create_parser_classes is not None:
-            return [parser() for parser in self.create_parser_classes]
-        return super().get_parsers()
+class CallerViewSet(IdempotentWrites, viewsets.GenericViewSet):
+    """The caller's rows, read, and actions that write through services: POSTs honour an Idempotency-Key, the
+    per-address rate limit is checked before the caller is identified, and an action on a row the caller cannot see
+    is a 404 before anything else."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         address = AddressRateThrottle()
@@ -44,3 +34,19 @@ class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelM
             # Read every POST's body, even an operation that takes no fields: a malformed one is a 400 before
             # the step's rules run, never a 409 or 422 about a body the step did not read.
             raise ParseError("The request body must be a JSON object or a form.")
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CallerViewSet):
+    """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key.
+
+    Bodies are JSON (REST_FRAMEWORK's parsers). An extra action that takes other bodies names its parsers in
+    @action(parser_classes=...); `create`, which shares its route with `list`, names them here."""
+
+    create_parser_classes: list[type[BaseParser]] | None = None
+
+    def get_parsers(self) -> list[BaseParser]:
+        request = getattr(self, "request", None)
+        action = getattr(self, "action_map", {}).get(request.method.lower()) if request else None
+        if action == "create" and self.create_parser_classes is not None:
+            return [parser() for parser in self.create_parser_classes]
+        return super().get_parsers()

@@ -10,6 +10,12 @@ from disputes.api.buyer.views import BuyerHelpRequestViewSet
 from disputes.api.errors import not_found
 from disputes.api.events import BuyerEventViewSet, MerchantEventViewSet
 from disputes.api.merchant.interventions import MerchantInterventionViewSet
+from disputes.api.merchant.money import (
+    MerchantAccountViewSet,
+    MerchantPenaltyViewSet,
+    MerchantStatementViewSet,
+    MerchantViolationViewSet,
+)
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
 from disputes.api.merchant.webhooks import MerchantWebhookEndpointViewSet
@@ -25,6 +31,10 @@ router.register("merchant/interventions", MerchantInterventionViewSet, basename=
 router.register("merchant/events", MerchantEventViewSet, basename="merchant-event")
 router.register("buyer/events", BuyerEventViewSet, basename="buyer-event")
 router.register("merchant/webhook-endpoints", MerchantWebhookEndpointViewSet, basename="merchant-webhook-endpoint")
+router.register("merchant/account", MerchantAccountViewSet, basename="merchant-account")
+router.register("merchant/statement", MerchantStatementViewSet, basename="merchant-statement")
+router.register("merchant/penalties", MerchantPenaltyViewSet, basename="merchant-penalty")
+router.register("merchant/violations", MerchantViolationViewSet, basename="merchant-violation")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 PACKAGE = "backoffice_client"
-OPERATIONS = 51
+OPERATIONS = 59
 
 
 @pytest.fixture(scope="session")

@@ -119,7 +119,7 @@ def test_each_refusal_in_the_document_has_an_enum_of_exactly_its_codes(agent):
 
     schema, operations = _operations(agent)
     components = schema["components"]["schemas"]
-    assert len(operations) == 51  # 49 + the two event feeds
+    assert len(operations) == 59  # 49 + the two event feeds + the merchant's money (8)
     apply = schema["paths"]["/api/buyer/refunds/"]["post"]["responses"]
     assert "`after_sales_window_passed`" in apply["422"]["description"]
     assert "`order_item_not_found`" in apply["404"]["description"]
