@@ -256,6 +256,7 @@ class MerchantStatementViewSet(mixins.ListModelMixin, _MerchantMoney):
         "time (ISO 8601, +08:00), amounts in fen and in yuan (元) with two decimals, the balance after each entry (the "
         "whole account's, as in the statement), the case and its order number.",
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The statement as CSV.")},
+        filters=True,
     )
     @action(detail=False, methods=["get"], url_path="export", url_name="export", pagination_class=None)
     def export(self, request: Request) -> StreamingHttpResponse:
