@@ -174,14 +174,14 @@ def statement_export(merchant: Merchant, entries: QuerySet[MerchantAccountEntry]
 # --- cases ------------------------------------------------------------------------------------------------------
 
 
-def cases_of(sources: Iterable[tuple[int | None, int | None]]) -> dict[tuple[int, int], CaseRef]:
+def cases_of(sources: Iterable[tuple[int | None, int | None]]) -> dict[tuple[int | None, int | None], CaseRef]:
     """The case of each (source_type_id, source_id) of ledger entries, with its order number: one query per kind of
     source present (help requests, refunds, judgments of intervention cases)."""
     wanted: dict[int, set[int]] = defaultdict(set)
     for type_id, source_id in sources:
         if type_id is not None and source_id is not None:
             wanted[type_id].add(source_id)
-    found: dict[tuple[int, int], CaseRef] = {}
+    found: dict[tuple[int | None, int | None], CaseRef] = {}
     for type_id, ids in wanted.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
         if model is HelpRequest or model is RefundRequest:
@@ -200,11 +200,11 @@ def cases_of(sources: Iterable[tuple[int | None, int | None]]) -> dict[tuple[int
 
 def violation_case(violation: Violation) -> CaseRef | None:
     """The case of a violation loaded with its help request's or intervention's order (VIOLATION_RELATIONS)."""
-    if violation.help_request_id is not None:
-        request = violation.help_request
+    request = violation.help_request if violation.help_request_id is not None else None
+    if request is not None:
         return CaseRef("help_request", request.pk, request.number, request.order_item.order.order_no)
-    if violation.intervention_id is not None:
-        case = violation.intervention
+    case = violation.intervention if violation.intervention_id is not None else None
+    if case is not None:
         return CaseRef("intervention", case.pk, case.number, case.order_item.order.order_no)
     return None
 
@@ -282,7 +282,7 @@ def penalties_from(rows: Sequence[MerchantAccountEntry | Violation]) -> list[Pen
         if isinstance(row, Violation):
             penalties.append(
                 Penalty(
-                    key=penalty_key(row.help_request_id, row.deadline),
+                    key=penalty_key(row.help_request_id or 0, row.deadline),  # unposted_misses: on a request
                     status=_MISS_STATUS[ViolationStatus(row.status)],
                     kind=_KIND_OF_DEADLINE[DeadlineKind(row.deadline)],
                     amount_fen=row.compensation_points,

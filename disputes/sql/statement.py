@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
@@ -46,7 +47,7 @@ def _table() -> str:
     return connection.ops.quote_name(MerchantAccountEntry._meta.db_table)
 
 
-def _time(value: datetime) -> object:
+def _time(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
@@ -86,7 +87,7 @@ def balances_after(
         below_sql = (
             f"SELECT COALESCE(SUM(amount), 0) FROM {_table()} WHERE merchant_id = %s AND (created_at, id) < (%s, %s)"
         )
-        below_params: list[object] = [merchant_id, _time(low[0]), low[1]]
+        below_params: list[Any] = [merchant_id, _time(low[0]), low[1]]
         base_sql, base_params = f"({below_sql})", below_params
         if index >= 0 and checkpoints is not None:
             point, running = points[index]
@@ -120,7 +121,7 @@ def balances_after(
 def balance(merchant_id: int, *, checkpoints: Checkpoints | None = None) -> int:
     """The account's balance: the sum of all its entries (from the newest checkpoint on, when there is one)."""
     sql = f"SELECT COALESCE(SUM(amount), 0) FROM {_table()} WHERE merchant_id = %s"
-    params: list[object] = [merchant_id]
+    params: list[Any] = [merchant_id]
     if checkpoints is not None and checkpoints.points:
         (at, pk), running = checkpoints.points[-1]
         sql = (

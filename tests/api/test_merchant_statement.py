@@ -5,6 +5,7 @@ queries for 1 row as for 30; the account summary adds up."""
 
 import csv
 import io
+import itertools
 import uuid
 from datetime import timedelta
 
@@ -99,7 +100,7 @@ def test_every_row_carries_the_ledgers_balance_after_it_across_pages(api, mercha
         assert row["balance_after_yuan"] == _yuan(expected[row["id"]])
         assert row["amount_yuan"] == _yuan(row["amount_fen"])
     # Consecutive rows of the unfiltered statement differ by the upper row's amount.
-    for upper, lower in zip(rows, rows[1:], strict=False):
+    for upper, lower in itertools.pairwise(rows):
         assert upper["balance_after_fen"] - upper["amount_fen"] == lower["balance_after_fen"]
     assert rows[-1]["balance_after_fen"] == rows[-1]["amount_fen"]
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from disputes.models import Violation, ViolationStatus
 from disputes.services.violations import help_complaint_file, violation_decide, violation_decide_appeal
 from tests import factories as f
-from tests.api.helpers import BJ, T0, dispatch, raise_request, token_client
+from tests.api.helpers import BJ, dispatch, raise_request, token_client
 
 pytestmark = pytest.mark.django_db
 

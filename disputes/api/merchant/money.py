@@ -4,6 +4,7 @@ violation. Reads only: the appeal goes through disputes.services.violations."""
 
 from __future__ import annotations
 
+import builtins
 import csv
 from collections.abc import Iterator
 from typing import Any
@@ -234,10 +235,10 @@ class MerchantStatementViewSet(mixins.ListModelMixin, _MerchantMoney):
         money.with_balances(self.merchant, page)
         cases = money.cases_of((entry.source_type_id, entry.source_id) for entry in page)
         for entry in page:
-            entry.case = cases.get((entry.source_type_id, entry.source_id))  # type: ignore[attr-defined]
+            entry.case = cases.get((entry.source_type_id, entry.source_id))  # type: ignore[attr-defined]  # shown
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def get_renderers(self) -> list[BaseRenderer]:
+    def get_renderers(self) -> builtins.list[BaseRenderer]:
         if getattr(self, "action", None) == "export":
             return [JSONRenderer(), CSVRenderer()]
         return super().get_renderers()
