@@ -146,9 +146,8 @@ def statement_export(merchant: Merchant, entries: QuerySet[MerchantAccountEntry]
     export cannot shift the balances of the rows still to come."""
     outer = connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql" and not outer:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if not outer:
+            statement_sql.read_one_snapshot()
         ordered = entries.order_by("-created_at", "-id")
         known: tuple[tuple[datetime, int], int] | None = None
         while True:

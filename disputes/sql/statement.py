@@ -135,6 +135,14 @@ def balance(merchant_id: int, *, checkpoints: Checkpoints | None = None) -> int:
         return int(cursor.fetchone()[0])
 
 
+def read_one_snapshot() -> None:
+    """Make the rest of the current transaction, if it has not read anything yet, read one snapshot (PostgreSQL's
+    REPEATABLE READ, read only): the export's batches then see the same ledger. Elsewhere nothing to do."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+
 def _counted_down(merchant_id: int, keys: Sequence[Key], known: tuple[Key, int]) -> dict[int, int]:
     low = min(keys)
     known_key, known_balance = known

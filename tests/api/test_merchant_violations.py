@@ -103,6 +103,7 @@ def test_every_refusal_of_an_appeal_has_its_code(buyer, merchant, item, senior, 
     assert api.post(appeal_url(counted.pk), {"reason": "Just in time."}, format="json").status_code == 200
     resp = api.post(appeal_url(counted.pk), {"reason": "Again."}, format="json")
     assert (resp.status_code, resp.json()["code"]) == (422, "already_appealed")
+    assert resp.json()["details"] == {"status": "appealed"}
 
 
 def test_an_appeal_retried_with_its_idempotency_key_is_answered_again(counted, merchant_user):
