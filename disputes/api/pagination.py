@@ -9,12 +9,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.db.models import DateTimeField, Q
+from django.db.models import DateTimeField
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from disputes.selectors.keyset import after_q
 
 MAX_LIMIT = 200
 MAX_OFFSET = 2**31 - 1
@@ -72,8 +74,7 @@ class KeysetPagination(BasePagination):
         queryset = queryset.order_by(*ordering)
         if position is not None:
             value, pk = position
-            op = "lt" if self.descending else "gt"
-            queryset = queryset.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk}))
+            queryset = queryset.filter(after_q(column, value, pk, descending=self.descending))
         rows = list(queryset[: self.limit + 1])
         self.has_next = len(rows) > self.limit
         self.page = rows[: self.limit]
@@ -171,7 +172,7 @@ class MergedKeysetPagination(KeysetPagination):
                 if rank < at_rank:
                     queryset = queryset.filter(**{f"{column}__lte": value})
                 elif rank == at_rank:
-                    queryset = queryset.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "pk__lt": pk}))
+                    queryset = queryset.filter(after_q(column, value, pk, descending=True))
                 else:
                     queryset = queryset.filter(**{f"{column}__lt": value})
             found.extend((getattr(row, column), rank, row.pk, row) for row in queryset[: self.limit + 1])

@@ -29,6 +29,7 @@ from disputes.models import (
 )
 from disputes.models.ledger import PENALTY_KINDS
 from disputes.models.violations import COUNTING
+from disputes.selectors.keyset import after_q
 from disputes.services.help_misses import penalty_key, violation_key
 from disputes.services.refunds.money import judgment_key
 from disputes.sla import BEIJING
@@ -154,7 +155,7 @@ def statement_export(merchant: Merchant, entries: QuerySet[MerchantAccountEntry]
             page = ordered
             if known is not None:
                 (at, pk), _ = known
-                page = ordered.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+                page = ordered.filter(after_q("created_at", at, pk, descending=True))
             batch = list(page[:EXPORT_BATCH])
             if not batch:
                 return
