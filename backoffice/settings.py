@@ -276,6 +276,12 @@ SPECTACULAR_SETTINGS = {
         # ... so the names these had before stay theirs: a refund's reason, a complaint's violation kind.
         "ReasonEnum": "disputes.models.refunds.RefundReason",
         "KindEnum": "disputes.models.violations.ViolationKind",
+        # The merchant's money (disputes.api.merchant.money_serializers).
+        "PenaltyKindEnum": "disputes.api.merchant.money_serializers.PENALTY_KIND_CHOICES",
+        "PenaltyStatusEnum": "disputes.selectors.money.PENALTY_STATUSES",
+        "ViolationStatusEnum": "disputes.models.violations.ViolationStatus",
+        "ViolationAppealOutcomeEnum": "disputes.api.merchant.money_serializers.APPEAL_OUTCOMES",
+        "OutcomeEnum": "disputes.models.interventions.Outcome",  # a judgment's; its name before the appeal's came
     },
 }
 

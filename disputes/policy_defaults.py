@@ -245,4 +245,11 @@ POLICY_DEFAULTS: tuple[PolicyDefault, ...] = (
         6,
         gettext_noop("Violation points: refusing return obligations"),
     ),
+    PolicyDefault(
+        "violation.appeal_window",
+        "violation",
+        "days",
+        7,
+        gettext_noop("Violation: the merchant may appeal a counted violation within"),
+    ),
 )

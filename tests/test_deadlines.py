@@ -52,6 +52,7 @@ from disputes.services.refunds.buyer import refund_cancel, refund_ship_return
 from disputes.services.refunds.express import refund_express_claim
 from disputes.services.refunds.merchant import refund_agree, refund_refuse
 from disputes.services.refunds.sweep import refund_apply_timeout, refund_sweep
+from disputes.services.violations import violation_appeal
 from tests.services.helpers import bj, raise_at, raised_and_dispatched
 from tests.services.refund_helpers import COVER, DAMAGE, apply_at, call_at, photo, signed_item, unshipped_item
 from tests.services.test_intervention_helpers import (
@@ -669,7 +670,44 @@ CASES = [
     ),
 ]
 
-BOUNDARIES = HELP + REFUNDS + REFUND_WINDOWS + CASES
+
+# --- merchant violations ----------------------------------------------------------------------------------------
+
+
+def violation_counted(w) -> datetime:
+    from disputes.services.violations import help_complaint_file, violation_decide
+
+    w.request = raised_and_dispatched(HELP_DAY, buyer=w.buyer, item=w.item)
+    complaint = call_at(
+        HELP_DAY + timedelta(hours=1), help_complaint_file, actor=w.buyer.user, request_id=w.request.pk, text="Late."
+    )
+    w.violation = call_at(
+        HELP_DAY + timedelta(hours=2),
+        violation_decide,
+        actor=w.senior,
+        violation_id=complaint.pk,
+        count=True,
+        reason="Confirmed.",
+    )
+    return w.violation.appeal_due_at
+
+
+VIOLATIONS = [
+    Boundary(
+        "violation appeal window: the merchant appeals",
+        "violation.appeal_window",
+        "Violation.appeal_due_at",
+        violation_counted,
+        lambda w, t: refused(
+            "appeal_window_closed",
+            lambda: call_at(
+                t, violation_appeal, actor=w.merchant_user, violation_id=w.violation.pk, reason="Chat log."
+            ),
+        ),
+    ),
+]
+
+BOUNDARIES = HELP + REFUNDS + REFUND_WINDOWS + CASES + VIOLATIONS
 OFFSETS = {"1 s before": -1, "at its second": 0, "1 s after": 1}
 
 

@@ -1,4 +1,5 @@
-"""Admin for merchant violations (违背承诺 and others): lists by status, and staff decisions on complaints."""
+"""Admin for merchant violations (违背承诺 and others): lists by status, and staff decisions on complaints and on
+merchants' appeals."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -9,12 +10,17 @@ from disputes.admin.buttons import Button, ServiceActionsAdmin
 from disputes.admin.explanations import penalty_panel
 from disputes.admin.helpers import ReadOnlyAdminMixin, ReasonForm
 from disputes.models import Violation
-from disputes.services.violations import violation_decide
+from disputes.services.violations import violation_decide, violation_decide_appeal
+
+
+def _appeal_intro(violation: Violation) -> str:
+    return f"{violation.note}\n\n[appeal] {violation.appeal_reason}".strip()
 
 
 @admin.register(Violation)
 class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
-    """Violations are written by the sweep and by complaints; staff only decide complaints awaiting review."""
+    """Violations are written by the sweep, by complaints and by judgments; staff decide complaints awaiting review
+    and merchants' appeals awaiting review."""
 
     list_display = (
         "occurred_at",
@@ -27,6 +33,7 @@ class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         "compensation_points",
         "score_points",
         "decided_by",
+        "appealed_at",
     )
     list_filter = ("status", "kind", "deadline", "penalty_basis", ("merchant", admin.RelatedOnlyFieldListFilter))
     search_fields = (
@@ -62,6 +69,30 @@ class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
             success=_("Complaint revoked."),
             intro=lambda obj: obj.note,
         ),
+        Button(
+            name="grant_appeal",
+            label=_("Grant appeal"),
+            description=_("The merchant's appeal is upheld: the violation is revoked and its points no longer count."),
+            steps=("grant_appeal",),
+            form=ReasonForm,
+            call=lambda actor, obj, data: violation_decide_appeal(
+                actor=actor, violation_id=obj.pk, grant=True, reason=data["reason"]
+            ),
+            success=_("Appeal granted: the violation is revoked."),
+            intro=_appeal_intro,
+        ),
+        Button(
+            name="reject_appeal",
+            label=_("Reject appeal"),
+            description=_("The merchant's appeal is rejected: the violation counts, for good."),
+            steps=("reject_appeal",),
+            form=ReasonForm,
+            call=lambda actor, obj, data: violation_decide_appeal(
+                actor=actor, violation_id=obj.pk, grant=False, reason=data["reason"]
+            ),
+            success=_("Appeal rejected: the violation counts."),
+            intro=_appeal_intro,
+        ),
     )
 
     readonly_fields = ("explanation",)
@@ -71,4 +102,8 @@ class ViolationAdmin(ReadOnlyAdminMixin, ServiceActionsAdmin):
         return penalty_panel(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Violation]:
-        return super().get_queryset(request).select_related("merchant", "buyer", "help_request", "decided_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("merchant", "buyer", "help_request", "decided_by", "appeal_decided_by")
+        )

@@ -32,7 +32,24 @@ class ReadViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
 
 
-class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CallerViewSet(IdempotentWrites, viewsets.GenericViewSet):
+    """The caller's rows, read, and actions that write through services: POSTs honour an Idempotency-Key, the
+    per-address rate limit is checked before the caller is identified, and an action on a row the caller cannot see
+    is a 404 before anything else."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        limit_by_address(self, request)
+        super().initial(request, *args, **kwargs)
+        if "pk" in kwargs and self.action != "retrieve":
+            # An action on a case the caller cannot see is a 404 before anything else is said about the request.
+            self.get_object()
+        if request.method == "POST" and not isinstance(request.data, Mapping):
+            # Read every POST's body, even an operation that takes no fields: a malformed one is a 400 before
+            # the step's rules run, never a 409 or 422 about a body the step did not read.
+            raise ParseError("The request body must be a JSON object or a form.")
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CallerViewSet):
     """List and read the caller's cases; actions write through services. POSTs honour an Idempotency-Key.
 
     Bodies are JSON (REST_FRAMEWORK's parsers). An extra action that takes other bodies names its parsers in
@@ -46,14 +63,3 @@ class CaseViewSet(IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelM
         if action == "create" and self.create_parser_classes is not None:
             return [parser() for parser in self.create_parser_classes]
         return super().get_parsers()
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        limit_by_address(self, request)
-        super().initial(request, *args, **kwargs)
-        if "pk" in kwargs and self.action != "retrieve":
-            # An action on a case the caller cannot see is a 404 before anything else is said about the request.
-            self.get_object()
-        if request.method == "POST" and not isinstance(request.data, Mapping):
-            # Read every POST's body, even an operation that takes no fields: a malformed one is a 400 before
-            # the step's rules run, never a 409 or 422 about a body the step did not read.
-            raise ParseError("The request body must be a JSON object or a form.")

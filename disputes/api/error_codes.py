@@ -71,6 +71,9 @@ WEBHOOK_URL: Codes = {400: ("url_not_public",)}
 # A PATCH takes JSON like a POST, but has no Idempotency-Key (it is idempotent itself).
 WEBHOOK_UPDATE: Codes = {400: ("url_not_public",), 415: ("unsupported_media_type",)}
 CASE_WITHDRAW: Codes = {403: ("applicant_only",), 409: ("invalid_transition",)}
+# The merchant's money (disputes.api.merchant.money): a merchant's API user only, its own violations.
+MONEY: Codes = {403: ("merchant_required",)}
+VIOLATION: Codes = {404: ("violation_not_found",)}
 
 _REFUND_APPLY_RULES = (
     "order_closed",
@@ -213,6 +216,21 @@ OPERATIONS: dict[str, list[Codes]] = {
     "merchant-webhook-endpoint.destroy": [MERCHANT, WEBHOOK],
     "merchant-webhook-endpoint.rotate_secret": [MERCHANT, WRITES, WEBHOOK],
     "merchant-webhook-endpoint.deliveries": [MERCHANT, WEBHOOK],
+    # The merchant's money (disputes.api.merchant.money).
+    "merchant-account.list": [MONEY],
+    "merchant-statement.list": [MONEY],
+    "merchant-statement.export": [MONEY],
+    "merchant-statement.retrieve": [MONEY, {404: ("statement_entry_not_found",)}],
+    "merchant-penalty.list": [MONEY],
+    "merchant-violation.list": [MONEY],
+    "merchant-violation.retrieve": [MONEY, VIOLATION],
+    "merchant-violation.points": [MONEY],
+    "merchant-violation.appeal": [
+        MONEY,
+        WRITES,
+        VIOLATION,
+        {409: ("invalid_transition",), 422: ("already_appealed", "appeal_window_closed")},
+    ],
 }
 
 

@@ -9,12 +9,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.db.models import DateTimeField, Q
+from django.db.models import DateTimeField
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from disputes.selectors.keyset import after_q
 
 MAX_LIMIT = 200
 MAX_OFFSET = 2**31 - 1
@@ -68,18 +70,18 @@ class KeysetPagination(BasePagination):
         self.column = column
         self.limit = whole_param(request, "limit", low=1, high=MAX_LIMIT, default=self.default_limit)
         is_time = isinstance(queryset.model._meta.get_field(column), DateTimeField)
-        position = self._decode(request.query_params.get(self.cursor_query_param), is_time=is_time)
+        by_pk = queryset.model._meta.get_field(column).primary_key
+        position = self._decode(request.query_params.get(self.cursor_query_param), is_time=is_time, by_pk=by_pk)
         queryset = queryset.order_by(*ordering)
         if position is not None:
             value, pk = position
-            op = "lt" if self.descending else "gt"
-            queryset = queryset.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk}))
+            queryset = queryset.filter(after_q(column, value, pk, descending=self.descending))
         rows = list(queryset[: self.limit + 1])
         self.has_next = len(rows) > self.limit
         self.page = rows[: self.limit]
         return self.page
 
-    def _decode(self, raw: str | None, *, is_time: bool) -> tuple[Any, int] | None:
+    def _decode(self, raw: str | None, *, is_time: bool, by_pk: bool = False) -> tuple[Any, int] | None:
         if raw is None or raw == "":
             return None
         try:
@@ -89,6 +91,8 @@ class KeysetPagination(BasePagination):
             if is_time:
                 value = _parse_time(value)
             elif isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**63 - 1:
+                raise ValueError(value)
+            if by_pk and value != pk:  # a list in id order gives out [id, id]
                 raise ValueError(value)
         except (ValueError, TypeError, UnicodeError, binascii.Error):
             raise ValidationError(
@@ -149,3 +153,57 @@ def _parse_time(text: Any) -> datetime:
     if when.tzinfo is None:
         raise ValueError(text)
     return when
+
+
+class MergedKeysetPagination(KeysetPagination):
+    """KeysetPagination over several querysets (of different models) merged into one list, newest first: rows are
+    ordered by (a time column, the source's rank, id), all descending, where a source's rank is its place in the
+    list the view passes to paginate_sources. The cursor holds the last row's time, rank and id.
+
+    Each source is read once per page (limit + 1 rows), so a page costs one query per source."""
+
+    def paginate_sources(self, sources: list[Any], request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        self.column = column = next(iter(getattr(view, "cursor_ordering", ("-created_at",)))).lstrip("-")
+        self.limit = whole_param(request, "limit", low=1, high=MAX_LIMIT, default=self.default_limit)
+        position = self._decode_merged(request.query_params.get(self.cursor_query_param))
+        found: list[tuple[Any, int, int, Any]] = []
+        for rank, queryset in enumerate(sources):
+            queryset = queryset.order_by(f"-{column}", "-id")
+            if position is not None:
+                value, at_rank, pk = position
+                if rank < at_rank:
+                    queryset = queryset.filter(**{f"{column}__lte": value})
+                elif rank == at_rank:
+                    queryset = queryset.filter(after_q(column, value, pk, descending=True))
+                else:
+                    queryset = queryset.filter(**{f"{column}__lt": value})
+            found.extend((getattr(row, column), rank, row.pk, row) for row in queryset[: self.limit + 1])
+        found.sort(key=lambda item: item[:3], reverse=True)
+        self.has_next = len(found) > self.limit
+        self.ranked = found[: self.limit]
+        self.page = [row for *_, row in self.ranked]
+        return self.page
+
+    def _decode_merged(self, raw: str | None) -> tuple[datetime, int, int] | None:
+        if raw is None or raw == "":
+            return None
+        try:
+            value, rank, pk = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==").decode("utf-8"))
+            for number, high in ((rank, 100), (pk, 2**63 - 1)):
+                if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= high:
+                    raise ValueError(number)
+            when = _parse_time(value)
+        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            raise ValidationError(
+                {self.cursor_query_param: ["Not a cursor this list gave out."]}, code="invalid"
+            ) from None
+        return when, rank, pk
+
+    def next_link(self) -> str | None:
+        if not self.has_next or not self.ranked:
+            return None
+        value, rank, pk, _ = self.ranked[-1]
+        raw = json.dumps([value.isoformat(), rank, pk], separators=(",", ":")).encode("utf-8")
+        cursor = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)

@@ -12,6 +12,12 @@ from disputes.api.errors import not_found
 from disputes.api.events import BuyerEventViewSet, MerchantEventViewSet
 from disputes.api.merchant.at_risk import MerchantAtRiskViewSet
 from disputes.api.merchant.interventions import MerchantInterventionViewSet
+from disputes.api.merchant.money import (
+    MerchantAccountViewSet,
+    MerchantPenaltyViewSet,
+    MerchantStatementViewSet,
+    MerchantViolationViewSet,
+)
 from disputes.api.merchant.refunds import MerchantRefundViewSet
 from disputes.api.merchant.views import MerchantHelpRequestViewSet
 from disputes.api.merchant.webhooks import MerchantWebhookEndpointViewSet
@@ -31,6 +37,10 @@ router.register("merchant/webhook-endpoints", MerchantWebhookEndpointViewSet, ba
 router.register("buyer/points", BuyerPointsViewSet, basename="buyer-points")
 router.register("buyer/points-entries", BuyerPointsEntryViewSet, basename="buyer-points-entry")
 router.register("buyer/order-items", BuyerOrderItemViewSet, basename="buyer-order-item")
+router.register("merchant/account", MerchantAccountViewSet, basename="merchant-account")
+router.register("merchant/statement", MerchantStatementViewSet, basename="merchant-statement")
+router.register("merchant/penalties", MerchantPenaltyViewSet, basename="merchant-penalty")
+router.register("merchant/violations", MerchantViolationViewSet, basename="merchant-violation")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

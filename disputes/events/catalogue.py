@@ -15,6 +15,21 @@ CASE_TYPES = {
     "intervention": "intervention",
     "forcemajeureclaim": "help_request",
     "expressclaim": "refund",
+    "violation": "violation",
+}
+# Cases whose events only the merchant receives: a violation is between the merchant and the platform (its buyer
+# hears of the complaint's decision on the help request, not of the merchant's record or appeal).
+MERCHANT_ONLY = {"violation"}
+
+VIOLATION_STEPS = {
+    "count_complaint": "violation.counted",
+    "revoke_complaint": "violation.revoked",
+    "exempt": "violation.exempted",
+    "pay_held": "violation.penalty_paid",
+    "revoke_by_review": "violation.revoked",
+    "appeal": "violation.appealed",
+    "grant_appeal": "violation.appeal_granted",
+    "reject_appeal": "violation.appeal_rejected",
 }
 
 HELP_STEPS = {
@@ -62,6 +77,16 @@ EVENT_TYPES: dict[str, str] = {
     "penalty.held": "A missed deadline's penalty is held while a force-majeure claim is decided.",
     "penalty.voided": "A held penalty will not be charged (force majeure approved).",
     "ledger.entry_posted": "An entry was posted to the account of the party the event is for.",
+    "violation.counted": "Merchant only: staff upheld a buyer's complaint; the violation counts against the shop "
+    "(payload.deadlines.appeal_due_at: the merchant may appeal until then).",
+    "violation.revoked": "Merchant only: a violation no longer counts (a complaint rejected by staff, or its judgment "
+    "overturned on review; payload.transition says which).",
+    "violation.exempted": "Merchant only: a held miss was exempted (force majeure approved); no penalty, not counted.",
+    "violation.penalty_paid": "Merchant only: a held miss's penalty was charged (force majeure rejected); not counted.",
+    "violation.appealed": "Merchant only: the merchant appealed a counted violation; it awaits a senior agent.",
+    "violation.appeal_granted": "Merchant only: staff granted the appeal; the violation is revoked and its points "
+    "no longer count.",
+    "violation.appeal_rejected": "Merchant only: staff rejected the appeal; the violation counts, for good.",
     "webhook_endpoint.disabled": "A webhook endpoint was disabled after its deliveries kept failing, or a 410.",
 }
 
@@ -97,6 +122,8 @@ def transition_event(model: type[models.Model], transition: str) -> str | None:
         return "help_request.force_majeure_decided"
     if name == "expressclaim":
         return "refund.express_claim_decided"
+    if name == "violation":
+        return VIOLATION_STEPS[transition]
     return None
 
 

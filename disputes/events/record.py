@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
-from disputes.events.catalogue import case_type_of, require_known
+from disputes.events.catalogue import MERCHANT_ONLY, case_type_of, require_known
 from disputes.jobs import enqueue_after_commit
 from disputes.models.events import PAYLOAD_VERSION, Event
 from disputes.sql.bulk import insert_rows
@@ -48,12 +48,13 @@ class PendingEvent:
 
 
 def case_fields(case: models.Model) -> dict[str, Any]:
-    """The case columns of an event about `case`: its type, id, merchant and buyer."""
+    """The case columns of an event about `case`: its type, id, merchant and buyer (none for a merchant-only case)."""
+    case_type = case_type_of(type(case))
     return {
-        "case_type": case_type_of(type(case)),
+        "case_type": case_type,
         "case_id": case.pk,
         "merchant_id": getattr(case, "merchant_id", None),
-        "buyer_id": getattr(case, "buyer_id", None),
+        "buyer_id": None if case_type in MERCHANT_ONLY else getattr(case, "buyer_id", None),
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin, User
 from django.db import models
-from django_fsm import GET_STATE
+from django_fsm import GET_STATE, FSMFieldMixin
 
 from disputes.errors import DomainError, Forbidden, InvalidTransition, RuleRefused
 from disputes.models.parties import Actor, buyer_of, is_system, merchant_of, provider_of
@@ -115,7 +115,9 @@ class Rule:
     def refusal(self, instance: Any) -> DomainError:
         text = self.message(instance) if callable(self.message) else self.message
         refused = RuleRefused if self.business else InvalidTransition
-        return refused(text, code=self.code, details={"state": getattr(instance, "state", None)})
+        # The record's state under its own field's name ("state" on the cases, "status" on a violation).
+        field = next((f.name for f in instance._meta.fields if isinstance(f, FSMFieldMixin)), "state")
+        return refused(text, code=self.code, details={field: getattr(instance, field, None)})
 
 
 def stay(field: str = "state") -> GET_STATE:

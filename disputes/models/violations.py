@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from disputes.deadlines import missed
 from disputes.models.decisions import Decided
 from disputes.models.help_requests import DeadlineKind, HelpRequest
 from disputes.models.parties import Actor, Buyer, Merchant
-from disputes.models.steps import NOBODY, Who
+from disputes.models.steps import NOBODY, Rule, Who, is_merchant
 
 
 class ViolationKind(models.TextChoices):
@@ -26,7 +27,13 @@ class ViolationStatus(models.TextChoices):
     EXEMPTED = "exempted", _("Exempted: force majeure approved")
     PENDING_REVIEW = "pending_review", _("Complaint awaiting staff review")
     COUNTED = "counted", _("Counted (计违规)")
+    APPEALED = "appealed", _("Appeal awaiting staff review (申诉中)")
     REVOKED = "revoked", _("Revoked on appeal")
+
+
+# The statuses whose score points count against the merchant: a counted record, and one whose appeal staff have not
+# decided yet (an appeal does not suspend the points; granting it revokes them).
+COUNTING = (ViolationStatus.COUNTED, ViolationStatus.APPEALED)
 
 
 class PenaltyBasis(models.TextChoices):
@@ -36,6 +43,29 @@ class PenaltyBasis(models.TextChoices):
 
 
 RULING_STAFF = Who(staff="disputes.rule_objection_helprequest", message="Only senior staff may decide complaints.")
+THE_MERCHANT = Who(
+    parties=(is_merchant,), message="Only the merchant's API user may appeal its violation.", code="party_required"
+)
+
+# A violation is appealed once (RULES.md section 5: "revoked on appeal"): a rejected appeal leaves it counted, and
+# it stays so.
+APPEALED_ONCE = Rule(
+    lambda violation: violation.appealed_at is None,
+    "already_appealed",
+    "This violation was already appealed; a violation is appealed once.",
+    business=True,
+)
+# Within the window that opened when the record was counted (`violation.appeal_window`), its last second included.
+IN_APPEAL_WINDOW = Rule(
+    lambda violation: violation.appeal_due_at is not None and not missed(violation.appeal_due_at, timezone.now()),
+    "appeal_window_closed",
+    lambda violation: (
+        f"The appeal window closed at {violation.appeal_due_at.isoformat()}."
+        if violation.appeal_due_at is not None
+        else "This violation has no appeal window."
+    ),
+    business=True,
+)
 
 
 class Violation(Decided):
@@ -93,19 +123,39 @@ class Violation(Decided):
         verbose_name=_("decided by"),
         db_index=False,
     )
+    # The merchant's appeal (申诉) of a counted record, and the staff decision on it. The window is stored when the
+    # record is counted, like every deadline, from the policy then in force.
+    appeal_due_at = models.DateTimeField(_("appeal window closes"), null=True, blank=True)
+    appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
+    appeal_reason = models.TextField(_("appeal reason"), blank=True)
+    appeal_decided_at = models.DateTimeField(_("appeal decided at"), null=True, blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("appeal decided by"),
+        db_index=False,
+    )
+    appeal_decision_reason = models.TextField(_("appeal decision reason"), blank=True)
 
     class Meta:
         verbose_name = _("merchant violation")
         verbose_name_plural = _("merchant violations")
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["merchant", "status", "occurred_at"], name="violation_merchant_status")]
+        indexes = [
+            models.Index(fields=["merchant", "status", "occurred_at"], name="violation_merchant_status"),
+            # The merchant's list of its violations, newest first (keyset pages by occurred_at, then id).
+            models.Index(fields=["merchant", "occurred_at", "id"], name="violation_merchant_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.merchant} / {self.get_kind_display()} / {self.get_status_display()}"
 
     @property
     def counts_against_merchant(self) -> bool:
-        return self.status == ViolationStatus.COUNTED
+        return self.status in COUNTING
 
     # A buyer's breach-of-promise complaint, decided by staff.
 
@@ -114,8 +164,11 @@ class Violation(Decided):
     @transition(
         field=status, source=ViolationStatus.PENDING_REVIEW, target=ViolationStatus.COUNTED, permission=RULING_STAFF
     )
-    def count_complaint(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+    def count_complaint(
+        self, *, at: datetime, by: Actor, reason: str, appeal_due_at: datetime, description: str | None = None
+    ) -> None:
         self.record_decision(at=at, by=by, reason=reason)
+        self.appeal_due_at = appeal_due_at
         self.note = f"{self.note}\n[counted] {reason}".strip()
 
     @fsm_log_by
@@ -147,3 +200,30 @@ class Violation(Decided):
     @transition(field=status, source=ViolationStatus.COUNTED, target=ViolationStatus.REVOKED, permission=NOBODY)
     def revoke_by_review(self, *, at: datetime, by: Actor, description: str | None = None) -> None:
         self.decided_at, self.decided_by = at, by
+
+    # The merchant's appeal of a counted record (申诉), decided by the same senior staff who decide complaints.
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=ViolationStatus.COUNTED,
+        target=ViolationStatus.APPEALED,
+        permission=THE_MERCHANT,
+        conditions=[APPEALED_ONCE, IN_APPEAL_WINDOW],
+    )
+    def appeal(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.appealed_at = at
+        self.appeal_reason = reason
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ViolationStatus.APPEALED, target=ViolationStatus.REVOKED, permission=RULING_STAFF)
+    def grant_appeal(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.appeal_decided_at, self.appeal_decided_by, self.appeal_decision_reason = at, by, reason
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ViolationStatus.APPEALED, target=ViolationStatus.COUNTED, permission=RULING_STAFF)
+    def reject_appeal(self, *, at: datetime, by: Actor, reason: str, description: str | None = None) -> None:
+        self.appeal_decided_at, self.appeal_decided_by, self.appeal_decision_reason = at, by, reason

@@ -1,4 +1,7 @@
-"""Merchant violations: breach-of-promise complaints and staff decisions on them (RULES.md section 5)."""
+"""Merchant violations: breach-of-promise complaints and staff decisions on them, and the merchant's appeal of a
+counted violation with the staff decision on it (RULES.md section 5)."""
+
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -7,6 +10,7 @@ from disputes import policies as policy_table
 from disputes.actors import Actor
 from disputes.errors import RuleRefused
 from disputes.models import Violation, ViolationKind, ViolationStatus
+from disputes.models.violations import APPEALED_ONCE
 from disputes.services.help_requests import _lock, _require_buyer
 from disputes.services.inputs import clean_text
 from disputes.services.steps import lock, require_allowed, require_step
@@ -55,6 +59,52 @@ def violation_decide(*, actor: Actor, violation_id: int, count: bool, reason: st
         require_step(
             violation, step, message="Only a complaint awaiting review can be decided", code="violation_decided"
         )
+        now = timezone.now()
+        if count:
+            violation.count_complaint(at=now, by=actor, reason=why, appeal_due_at=appeal_due(now), description=why)
+        else:
+            violation.revoke_complaint(at=now, by=actor, reason=why, description=why)
+        violation.save()
+    return violation
+
+
+APPEAL_REASON_MAX = 1000
+
+
+def appeal_due(counted_at: datetime) -> datetime:
+    """When the merchant's window to appeal a violation counted at `counted_at` closes (`violation.appeal_window`,
+    7 days by default; its last second still in time)."""
+    return counted_at + policy_table.load("violation.").duration("violation.appeal_window")
+
+
+def violation_appeal(*, actor: Actor, violation_id: int, reason: str) -> Violation:
+    """The merchant appeals (申诉) one of its counted violations, with its reasons, once, within the appeal window;
+    the violation awaits a senior agent's decision (APPEALED) and its points still count meanwhile.
+
+    Raises NotFound (`violation_not_found`, also for another merchant's violation), Forbidden, InvalidTransition
+    (the violation is not counted) and RuleRefused (`already_appealed`, `appeal_window_closed`)."""
+    why = clean_text(reason, field="reason", max_length=APPEAL_REASON_MAX)
+    with transaction.atomic():
+        violation = lock(Violation, violation_id, missing="No such violation.", code="violation_not_found")
+        require_allowed(violation, "appeal", actor)
+        # Asked again while the first appeal is pending, the answer is the same as after its decision.
+        if not APPEALED_ONCE(violation):
+            raise APPEALED_ONCE.refusal(violation)
+        require_step(violation, "appeal", message="Only a counted violation can be appealed")
+        violation.appeal(at=timezone.now(), by=actor, reason=why, description=why[:2000])
+        violation.save()
+    return violation
+
+
+def violation_decide_appeal(*, actor: Actor, violation_id: int, grant: bool, reason: str) -> Violation:
+    """Senior staff decide a merchant's appeal: granted, the violation is revoked and its points no longer count;
+    rejected, it is counted again, for good (a violation is appealed once)."""
+    why = clean_text(reason, field="reason")
+    step = "grant_appeal" if grant else "reject_appeal"
+    with transaction.atomic():
+        violation = lock(Violation, violation_id, missing="No such violation.", code="violation_not_found")
+        require_allowed(violation, step, actor)
+        require_step(violation, step, message="Only an appeal awaiting review can be decided", code="appeal_decided")
         getattr(violation, step)(at=timezone.now(), by=actor, reason=why, description=why)
         violation.save()
     return violation

@@ -88,9 +88,9 @@ _PG_WRITE = """
     ), violations AS (
         INSERT INTO {violation} (merchant_id, buyer_id, kind, help_request_id, deadline, idempotency_key,
             occurred_at, status, score_points, compensation_points, penalty_basis, policy_versions, note,
-            decision_reason, created_at)
+            decision_reason, appeal_reason, appeal_decision_reason, created_at)
         SELECT merchant_id, buyer_id, %(vkind)s, id, %(deadline)s, vkey, due_at, status, %(score)s, points, basis,
-               versions, '', '', %(now)s
+               versions, '', '', '', '', %(now)s
         FROM src ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING help_request_id, merchant_id, buyer_id, deadline, status, compensation_points AS points,
                   penalty_basis AS basis, occurred_at, idempotency_key

@@ -253,6 +253,8 @@ FORM_DATA = {
     "reject": {"reason": "No."},
     "count_complaint": {"reason": "Yes."},
     "revoke_complaint": {"reason": "No."},
+    "grant_appeal": {"reason": "The recording shows the installer came."},
+    "reject_appeal": {"reason": "Nothing new."},
     "verify": {"reason": "Ok."},
     "agree_for_merchant": {"on_behalf_reason": "By phone."},
     "refuse_for_merchant": {"on_behalf_reason": "By phone.", "reason": "No."},

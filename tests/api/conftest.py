@@ -9,9 +9,11 @@ import time_machine
 
 from disputes.actors import system_actor
 from disputes.models import BuyerPointsEntry, EntryKind
+from disputes.roles import SENIOR_AGENT
 from disputes.services.interventions.opening import intervention_open
 from disputes.services.ledger import ledger_post
 from disputes.services.refunds.merchant import refund_refuse
+from disputes.services.violations import help_complaint_file, violation_decide
 from disputes.webhooks.endpoints import webhook_endpoint_create
 from tests import factories as f
 from tests.api.helpers import T0, dispatch, raise_request
@@ -134,7 +136,8 @@ def published_codes(method: str, path: str) -> dict[int, tuple[str, ...]] | None
 @pytest.fixture
 def seeded_cases(buyer, merchant, item, clock):
     """The buyer's and merchant's cases in several states: help requests raised and dispatched, refunds waiting,
-    refused and refund-only, an intervention case on the refused one; and a points entry of the buyer's."""
+    refused and refund-only, an intervention case on the refused one, a webhook endpoint, a violation counted on a
+    complaint (which the merchant may appeal); and a points entry of the buyer's."""
     second = f.OrderItemFactory(order=f.OrderFactory(buyer=buyer, merchant=merchant, city=item.order.city))
     helps = [raise_request(buyer, item).pk, dispatch(raise_request(buyer, second)).pk]
     merchant_user = f.MerchantUserFactory(merchant=merchant).user
@@ -156,6 +159,9 @@ def seeded_cases(buyer, merchant, item, clock):
         memo="Goodwill",
         buyer=buyer,
     )
+    complaint = help_complaint_file(actor=buyer.user, request_id=helps[1], text="The installer was rude.")
+    senior = f.StaffFactory(username="seeded-senior", groups=[SENIOR_AGENT])
+    violation_decide(actor=senior, violation_id=complaint.pk, count=True, reason="The call recording confirms it.")
     return {
         "order-items": [item.pk, second.pk],
         "points-entries": [goodwill.entry.pk],
@@ -163,5 +169,6 @@ def seeded_cases(buyer, merchant, item, clock):
         "refunds": [waiting.pk, refused.pk, refund_only.pk],
         "interventions": [case.pk],
         "webhook-endpoints": [endpoint.pk],
+        "violations": [complaint.pk],
         "merchant": merchant_user,
     }

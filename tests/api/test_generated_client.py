@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 PACKAGE = "backoffice_client"
-OPERATIONS = 57  # 51 + money at risk + the buyer's points (3) and order items (2)
+OPERATIONS = 66  # 51 + money at risk + the buyer's points and order items (5) + the merchant's money (9)
 
 
 @pytest.fixture(scope="session")

@@ -240,6 +240,7 @@ def _paginated_by(name):
     ],
 )
 def test_pagination_out_of_range_is_refused_per_field_on_every_list(buyer, seeded_cases, query, field):
+    checked = 0
     for side, kind, method, name, detail in OPERATIONS:
         if detail or method != "get" or _paginated_by(name) is None:
             continue
@@ -250,10 +251,48 @@ def test_pagination_out_of_range_is_refused_per_field_on_every_list(buyer, seede
             asked, named = query.replace("offset=", "after="), field.replace("offset", "after")
         if kind == "at-risk":  # pages by ?cursor= (tests/api/test_merchant_at_risk.py): no such value is a cursor
             asked, named = query.replace("offset=", "cursor="), field.replace("offset", "cursor")
+        if named not in _query_parameters(name):
+            continue  # a list paged by cursor (no offset), or an operation answering one object (no pages)
+        checked += 1
         resp = _client(side, buyer, seeded_cases).get(f"{reverse(f'api:{name}')}?{asked}")
         assert resp.status_code == 400, (name, asked, resp.status_code)
         assert resp.json()["code"] == f"invalid_{named}"
         assert resp.json()["field_codes"] == {named: f"invalid_{named}"}
+    assert checked >= 8
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["nonsense", "WzEsMl0", "W251bGwsMV0", "WyIyMDI2LTAxLTAxIiwxXQ", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwxLDIsM10"],
+)
+def test_a_cursor_not_given_out_is_refused_on_every_list_that_pages_by_cursor(buyer, seeded_cases, cursor):
+    checked = 0
+    for side, _kind, method, name, detail in OPERATIONS:
+        if detail or method != "get" or "cursor" not in _query_parameters(name):
+            continue
+        resp = _client(side, buyer, seeded_cases).get(f"{reverse(f'api:{name}')}?cursor={cursor}")
+        assert resp.status_code == 400, (name, cursor, resp.status_code)
+        assert resp.json()["field_codes"] == {"cursor": "invalid_cursor"}
+        checked += 1
+    assert checked == 6  # the statement, penalties, violations, at risk, the buyer's points entries and items
+
+
+def _query_parameters(name):
+    """The query parameters the published document gives the operation `name` (a GET)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = _document(SchemaGenerator)
+    path = reverse(f"api:{name}")
+    return {p["name"] for p in schema["paths"][path]["get"].get("parameters", []) if p["in"] == "query"}
+
+
+_DOCUMENT = {}
+
+
+def _document(generator):
+    if "schema" not in _DOCUMENT:
+        _DOCUMENT["schema"] = generator().get_schema(request=None, public=True)
+    return _DOCUMENT["schema"]
 
 
 def test_pagination_in_range_still_pages(buyer, seeded_cases):

@@ -119,7 +119,7 @@ def test_each_refusal_in_the_document_has_an_enum_of_exactly_its_codes(agent):
 
     schema, operations = _operations(agent)
     components = schema["components"]["schemas"]
-    assert len(operations) == 57  # 49 + the two event feeds + money at risk + the buyer's points (3), items (2)
+    assert len(operations) == 66  # 49 + the two event feeds + at risk + the buyer's money (5) + the merchant's (9)
     apply = schema["paths"]["/api/buyer/refunds/"]["post"]["responses"]
     assert "`after_sales_window_passed`" in apply["422"]["description"]
     assert "`order_item_not_found`" in apply["404"]["description"]

@@ -20,7 +20,7 @@ def run(*args: str) -> dict:
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_it_loads_the_rows_and_times_every_list_for_a_large_and_a_small_party():
     line = run("--rows", "400", "--requests", "4")
     large = Merchant.objects.get(shop_name=f"{MARK} 0")
@@ -37,7 +37,7 @@ def test_it_loads_the_rows_and_times_every_list_for_a_large_and_a_small_party():
     assert set(again["lists"]) == {"merchant events (large)", "merchant events (small)"}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_it_refuses_a_database_with_other_merchants(merchant):
     with pytest.raises(CommandError, match="database of its own"):
         run("--rows", "400", "--requests", "1")

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
@@ -91,7 +90,6 @@ class Command(BaseCommand):
             self._delete()
             parties = self._load(rows, share)
             self.stdout.write(f"loaded {rows:,} rows of each table in {time.perf_counter() - started:.0f}s")
-        settings.DEBUG = False  # no query log kept by Django itself; CaptureQueriesContext counts
         results = {}
         for endpoint in ENDPOINTS:
             if options["only"] and options["only"] not in endpoint.name:
@@ -248,12 +246,12 @@ class Command(BaseCommand):
             f"""
             INSERT INTO {_table(Violation)} (merchant_id, buyer_id, kind, help_request_id, deadline, idempotency_key,
                 occurred_at, status, score_points, compensation_points, penalty_basis, note, decision_reason,
-                created_at)
+                appeal_reason, appeal_decision_reason, created_at)
             SELECT h.merchant_id, h.buyer_id, '{ViolationKind.BREACH_OF_PROMISE.value}', h.id, 'solution',
                    'bench:' || h.id, h.solution_due_at,
                    CASE WHEN h.id % 3 = 0 THEN '{ViolationStatus.COUNTED.value}'
                         ELSE '{ViolationStatus.NOT_COUNTED.value}' END,
-                   4, 5000, 'fixed', '', '', h.solution_due_at
+                   4, 5000, 'fixed', '', '', '', '', h.solution_due_at
             FROM {_table(HelpRequest)} h WHERE h.id % 5 = 0""",
             f"""
             INSERT INTO {_table(MerchantAccountEntry)} (merchant_id, amount, kind, idempotency_key, source_type_id,

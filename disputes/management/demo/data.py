@@ -250,6 +250,8 @@ ORDERS: tuple[OrderSpec, ...] = (
     OrderSpec("iv_withdrawn", "liuyang", "dress", S.SHIPPED, (K.SEVEN_DAY_RETURN,), days_ago=9),
     # Left untouched for the README's API quickstart: the buyer applies for a refund on it.
     OrderSpec("quickstart", "lina", "nuts", S.SIGNED, (K.SEVEN_DAY_RETURN,), days_ago=3),
+    # A counted complaint the merchant has appealed (added last: the ids above stay as they were).
+    OrderSpec("appealed", "zhangwei", "tiles", S.SIGNED, (K.HOME_DELIVERY,), quantity=30, days_ago=4),
 )
 
 # Stable, realistic-looking order numbers: the natural key that makes re-runs find their rows.

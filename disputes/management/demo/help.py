@@ -26,7 +26,7 @@ from disputes.services.help_requests import (
     help_request_record_followup,
 )
 from disputes.services.help_sweep import help_sweep
-from disputes.services.violations import help_complaint_file, violation_decide
+from disputes.services.violations import help_complaint_file, violation_appeal, violation_decide
 
 A = AnomalyKind
 
@@ -54,7 +54,36 @@ class HelpStories:
         help_force_majeure_decide(
             actor=staff["senior"], claim_id=approved, approve=True, reason="市防汛指挥部通告当日封闭该路段，予以认定。"
         )
+        self._appealed()
         return result
+
+    def _appealed(self) -> None:
+        """A counted complaint the merchant has appealed: the senior agents' queue (status "appealed")."""
+        staff = self.cast.staff
+        appealed, story = self._raise(
+            "appealed",
+            K.HOME_DELIVERY,
+            A.NOT_PERFORMED,
+            "约好周六送货入户，没人来。",
+            began=self.now - timedelta(hours=30),
+        )
+        story.wait(minutes=30)
+        self._solve(appealed, "周日上午补送上门。")
+        story.wait(hours=2)
+        complaint = help_complaint_file(
+            actor=appealed.buyer.user, request_id=appealed.pk, text="约定周六，师傅没来也没通知。"
+        )
+        story.wait(hours=20)
+        violation_decide(
+            actor=staff["senior"], violation_id=complaint.pk, count=True, reason="服务商未按约定时间上门。"
+        )
+        story.wait(hours=3)
+        violation_appeal(
+            actor=self.cast.merchant_users[appealed.merchant_id],
+            violation_id=complaint.pk,
+            reason="买家周五来电改约到周日，通话录音已上传商家后台。",
+        )
+        story.finish()
 
     def _raise(
         self, key: str, kind: str, anomaly: str, description: str, *, began: datetime, dispatch: bool = True

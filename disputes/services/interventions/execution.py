@@ -70,6 +70,7 @@ def _record_violation(judgment: Judgment, *, case: Intervention, actor: Actor, a
             "note": f"{case.number}: {judgment.reasons[:500]}",
             "decided_at": at,
             "decided_by": actor,
+            "appeal_due_at": at + policies.duration("violation.appeal_window"),
         },
     )
 
