@@ -121,8 +121,10 @@ def _documented_operations() -> list[tuple[re.Pattern[str], str, dict[int, tuple
                 if status.startswith("4"):
                     body = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
                     enums[int(status)] = tuple(schemas[f"{body}Code"]["enum"])
-            found.append((pattern, method.upper(), enums))
-    return found
+            found.append((pattern, method.upper(), enums, path.count("{")))
+    # A literal path answers before a template that also matches it (/statement/export/ before /statement/{id}/),
+    # as the router resolves it.
+    return [(pattern, method, enums) for pattern, method, enums, _ in sorted(found, key=lambda row: row[3])]
 
 
 def published_codes(method: str, path: str) -> dict[int, tuple[str, ...]] | None:
