@@ -17,6 +17,7 @@ Nothing outside seed_demo (which refuses to run in production) may use this modu
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -96,6 +97,12 @@ class Story:
         the moves still to come bring it back to `moment`."""
         return moment + (timezone.now() - self.at)
 
+    def framing(self) -> Callable[[datetime], datetime]:
+        """`frame` with the clock read once: dates framed by it keep their distances to the millisecond (a deadline
+        and the start it is recorded as computed from, which the explanation recomputes it from)."""
+        shift = timezone.now() - self.at
+        return lambda moment: moment + shift
+
     def finish(self) -> None:
         """Move the case back so that its last step happened at `at`."""
         delta = timezone.now() - self.at
@@ -114,13 +121,14 @@ class Story:
             start=policies.clock("help.window_start"),
             end=policies.clock("help.window_end"),
         )
-        request.solution_due_at = None if due is None else self.frame(due)
+        frame = self.framing()  # one reading of the clock for the deadline and its recorded start
+        request.solution_due_at = None if due is None else frame(due)
         # Recorded as started at `at` once the moves to come are done (frame), as the service would have.
         # Read back: the service recorded the other deadlines on its own copy of the row.
         bases = dict(HelpRequest.objects.filter(pk=request.pk).values_list("deadline_basis", flat=True).get() or {})
         bases.pop("solution_due_at", None)
         if due is not None:
-            bases["solution_due_at"] = RULES["help.solution_due"].basis(self.frame(self.at), policies=policies)
+            bases["solution_due_at"] = RULES["help.solution_due"].basis(frame(self.at), policies=policies)
         request.deadline_basis = bases
         HelpRequest.objects.filter(pk=request.pk).update(
             solution_due_at=request.solution_due_at, deadline_basis=request.deadline_basis
@@ -131,10 +139,11 @@ class Story:
         policies = policy_table.load("intervention.")
         due = RULES["intervention.decision_due"].due([self.at], policies)
         assert due is not None  # working days always give a day
-        case.decision_due_at = self.frame(due)
+        frame = self.framing()  # one reading of the clock for the deadline and its recorded start
+        case.decision_due_at = frame(due)
         case.deadline_basis = {
             **(Intervention.objects.filter(pk=case.pk).values_list("deadline_basis", flat=True).get() or {}),
-            "decision_due_at": RULES["intervention.decision_due"].basis(self.frame(self.at), policies=policies),
+            "decision_due_at": RULES["intervention.decision_due"].basis(frame(self.at), policies=policies),
         }
         Intervention.objects.filter(pk=case.pk).update(
             decision_due_at=case.decision_due_at, deadline_basis=case.deadline_basis
@@ -142,12 +151,14 @@ class Story:
 
 
 def in_window_before(moment: datetime, *, latest: time = time(17, 30)) -> datetime:
-    """The last moment at or before `moment` inside the Beijing daytime window (09:00 to `latest`): when a request
+    """The last moment at or before `moment` inside the Beijing daytime window (09:01 to `latest`): when a request
     must have been raised to have a 1-hour deadline."""
     local = sla.to_beijing(moment)
     if local.time() > latest:
         return local.replace(hour=latest.hour, minute=latest.minute, second=0, microsecond=0)
-    if local.time() < time(9, 0):
+    # Not in the window's first minute either: the demo's dates land a few milliseconds before the story's own (the
+    # clock runs while it is seeded), and a request raised at 08:59:59.99 has no 1-hour deadline.
+    if local.time() < time(9, 1):
         previous = local - timedelta(days=1)
         return previous.replace(hour=latest.hour, minute=latest.minute, second=0, microsecond=0)
     return local
