@@ -7,7 +7,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from disputes.models import PolicyUnit
 from disputes.selectors.explanations import deadline_explanations, explain_penalty
+
+
+def _unit(unit: str) -> str:
+    """A policy unit as the admin's language names it ("points", "seconds" are the API's codes)."""
+    return str(PolicyUnit(unit).label) if unit in PolicyUnit.values else unit
 
 
 def _policies(rows: list[dict[str, Any]]) -> SafeString:
@@ -16,7 +22,10 @@ def _policies(rows: list[dict[str, Any]]) -> SafeString:
     items = format_html_join(
         "",
         "<li><code>{}</code> = {} {} <small>({})</small></li>",
-        ((row["key"], row["value"], row["unit"], _("version %(v)s") % {"v": row["version"] or "?"}) for row in rows),
+        (
+            (row["key"], row["value"], _unit(row["unit"]), _("version %(v)s") % {"v": row["version"] or "?"})
+            for row in rows
+        ),
     )
     return format_html("<p>{}</p><ul>{}</ul>", _("Policies used:"), items)
 
@@ -54,7 +63,7 @@ def penalty_panel(record: Any) -> SafeString:
     found = explain_penalty(record)
     if found is None:
         return format_html("{}", _("No penalty."))
-    title = _("%(amount)s %(unit)s") % {"amount": found["amount"], "unit": found["unit"]}
+    title = _("%(amount)s %(unit)s") % {"amount": found["amount"], "unit": _unit(found["unit"])}
     deadline = found.get("deadline")
     if deadline is None:
         return _one(title, found)

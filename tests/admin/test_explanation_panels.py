@@ -68,3 +68,16 @@ def test_policy_lists_show_the_version_each_edit_created(client, superuser):
     assert '<td class="field-version">2</td>' in html
     html = client.get(reverse("admin:disputes_policychange_changelist")).content.decode()
     assert '<td class="field-version">2</td>' in html
+
+
+def test_the_panel_names_units_in_the_admins_language(client, superuser, item, buyer, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    t0 = datetime(2026, 3, 2, 10, 0, tzinfo=BJ)
+    request = raised_and_dispatched(t0, buyer=buyer, item=item)
+    help_sweep(now=t0 + timedelta(hours=1, seconds=1))
+    violation = Violation.objects.get(help_request=request)
+    with time_machine.travel(t0 + timedelta(days=1)):
+        html = page(client, superuser, "violation", violation.pk)
+    assert "<code>help.solution_penalty</code> = 5000 积分" in html
+    assert "5000 points" not in html and "60 minutes" not in html
+    assert "<code>help.solution_sla</code> = 60 分钟" in html
