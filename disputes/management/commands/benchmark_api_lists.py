@@ -47,6 +47,7 @@ from disputes.models import (
 
 MARK = "bench-lists"
 SMALL = 200  # small merchants, and as many small buyers
+ITEM_CASES = 100  # help requests per order item, over the year
 PRICE_FEN = 300_000
 
 
@@ -208,10 +209,13 @@ class Command(BaseCommand):
                 Product(merchant=m, title="bench sofa", category_path="家装大件/家具", price_fen=PRICE_FEN)
                 for m in merchants
             )
-            # Order n: buyer n at merchant n (the large ones are number 0).
+            # Party n is buyer n at merchant n (the large ones are number 0), with an order item per ITEM_CASES of its
+            # cases: a case belongs to an item, and an item has few cases, as the rules make it.
+            large = int(rows * share)
+            counts = [max(1, large // ITEM_CASES)] + [max(1, (rows - large) // SMALL // ITEM_CASES)] * SMALL
             orders = Order.objects.bulk_create(
                 Order(
-                    order_no=f"{MARK}-{n}",
+                    order_no=f"{MARK}-{n}-{k}",
                     buyer=buyers[n],
                     merchant=merchants[n],
                     status=OrderStatus.SIGNED,
@@ -221,9 +225,12 @@ class Command(BaseCommand):
                     signed_at=now - timedelta(days=3),
                 )
                 for n in range(SMALL + 1)
+                for k in range(counts[n])
             )
+            owners = [n for n in range(SMALL + 1) for _ in range(counts[n])]
             items = OrderItem.objects.bulk_create(
-                OrderItem(order=order, product=products[n], amount_paid_fen=PRICE_FEN) for n, order in enumerate(orders)
+                OrderItem(order=order, product=products[owners[i]], amount_paid_fen=PRICE_FEN)
+                for i, order in enumerate(orders)
             )
             ServiceCommitment.objects.bulk_create(
                 ServiceCommitment(order_item=item, kind=ServiceKind.DELIVERY_AND_INSTALL) for item in items
@@ -237,19 +244,32 @@ class Command(BaseCommand):
                 buyer_user.username = f"{MARK}-buyer_{key}"
                 buyer_user.save(update_fields=["username"])
                 keys[f"buyer_{key}"] = buyer_user
-            self._load_rows(rows, share, [o.pk for o in orders], [i.pk for i in items], now)
+            starts = [sum(counts[:n]) for n in range(SMALL + 1)]
+            self._load_rows(rows, share, [i.pk for i in items], starts, counts, now)
         settle((HelpRequest, Violation, MerchantAccountEntry, BuyerPointsEntry), stdout=self.stdout, checkpoint=True)
         return {key: Token.objects.get_or_create(user=user)[0].key for key, user in keys.items()}
 
-    def _load_rows(self, rows: int, share: float, order_ids: list[int], item_ids: list[int], now: Any) -> None:
-        """Row g belongs to party 0 (the large one) for the first `share` of the rows, else to 1 + g % SMALL. Times
-        spread over a year, many rows sharing a second."""
-        large = int(rows * share)
-        party = f"(CASE WHEN g <= {large} THEN 1 ELSE 2 + g % {SMALL} END)"  # 1-based array index
+    def _load_rows(
+        self, rows: int, share: float, item_ids: list[int], starts: list[int], counts: list[int], now: Any
+    ) -> None:
+        """Row g belongs to party 0 (the large one) for `share` of the rows spread evenly, else to 1 + g % SMALL, and
+        to one of its party's order items. Times spread evenly over the past year; the requests of the last three
+        days are open (dispatched), the older ones closed."""
+        # 1-based index into the arrays of parties: exactly floor(rows * share) rows are the large party's.
+        party = f"(CASE WHEN floor(g * {share}) <> floor((g - 1) * {share}) THEN 1 ELSE 2 + g % {SMALL} END)"
         help_ct = ContentType.objects.get_for_model(HelpRequest).pk
-        common = {"items": item_ids, "rows": rows, "now": now, "price": PRICE_FEN}
+        common = {
+            "items": item_ids,
+            "starts": starts,
+            "counts": counts,
+            "rows": rows,
+            "now": now,
+            "price": PRICE_FEN,
+            "step": 365 * 86400 / rows,
+        }
+        item = f"(%(items)s::bigint[])[1 + (%(starts)s::int[])[{party}] + (g / 7) % (%(counts)s::int[])[{party}]]"
         owners = f"""(SELECT o.buyer_id, o.merchant_id, i.id AS item_id FROM {_table(OrderItem)} i
-                      JOIN {_table(Order)} o ON o.id = i.order_id WHERE i.id = (%(items)s::bigint[])[{party}])"""
+                      JOIN {_table(Order)} o ON o.id = i.order_id WHERE i.id = {item})"""
         statements = [
             f"""
             INSERT INTO {_table(HelpRequest)} (order_item_id, buyer_id, merchant_id, service_kind, anomaly_kind,
@@ -257,11 +277,12 @@ class Command(BaseCommand):
                 resolution_due_at, solution_text, resolution_note, objection_text, followup_note)
             SELECT p.item_id, p.buyer_id, p.merchant_id, '{ServiceKind.DELIVERY_AND_INSTALL.value}',
                    '{AnomalyKind.NOT_PERFORMED.value}', 'benchmark request', %(price)s,
-                   CASE WHEN g % 10 = 0 THEN '{HelpState.DISPATCHED.value}' ELSE '{HelpState.CLOSED.value}' END,
+                   CASE WHEN t.at > %(now)s::timestamptz - interval '3 days' THEN '{HelpState.DISPATCHED.value}'
+                        ELSE '{HelpState.CLOSED.value}' END,
                    t.at, t.at + interval '5 minutes', t.at + interval '5 minutes', t.at + interval '65 minutes',
                    t.at + interval '48 hours', '', '', '', ''
             FROM generate_series(1, %(rows)s) AS g
-            CROSS JOIN LATERAL (SELECT %(now)s::timestamptz - (g % 31536000) * interval '1 second' AS at) AS t
+            CROSS JOIN LATERAL (SELECT %(now)s::timestamptz - g * %(step)s * interval '1 second' AS at) AS t
             CROSS JOIN LATERAL {owners} AS p""",
             f"""
             INSERT INTO {_table(Violation)} (merchant_id, buyer_id, kind, help_request_id, deadline, idempotency_key,
