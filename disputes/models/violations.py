@@ -145,7 +145,10 @@ class Violation(Decided):
         verbose_name_plural = _("merchant violations")
         ordering = ["-occurred_at"]
         indexes = [
-            models.Index(fields=["merchant", "status", "occurred_at"], name="violation_merchant_status"),
+            # Carrying the score points: the points per year and the account's year are read from the index alone.
+            models.Index(
+                fields=["merchant", "status", "occurred_at"], include=["score_points"], name="violation_merchant_status"
+            ),
             # The merchant's list of its violations, newest first (keyset pages by occurred_at, then id).
             models.Index(fields=["merchant", "occurred_at", "id"], name="violation_merchant_time"),
         ]

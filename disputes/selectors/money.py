@@ -349,7 +349,7 @@ def points_by_year(merchant: Merchant, *, now: datetime) -> list[dict[str, int]]
         Violation.objects.filter(merchant=merchant, status__in=COUNTING)
         .annotate(year=ExtractYear("occurred_at", tzinfo=BEIJING))
         .values("year")
-        .annotate(points=Sum("score_points"), violations=Count("id"))
+        .annotate(points=Sum("score_points"), violations=Count("*"))
         .order_by("-year")
     )
     years = {
@@ -365,5 +365,5 @@ def points_in_year(merchant: Merchant, year: int) -> dict[str, int]:
     start, end = year_bounds(year)
     totals = Violation.objects.filter(
         merchant=merchant, status__in=COUNTING, occurred_at__gte=start, occurred_at__lt=end
-    ).aggregate(points=Sum("score_points"), violations=Count("id"))
+    ).aggregate(points=Sum("score_points"), violations=Count("*"))
     return {"year": year, "points": totals["points"] or 0, "violations": totals["violations"]}
