@@ -84,6 +84,18 @@ class HelpForceMajeureClaimSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def caller_row(queryset: Any, pk: str | int, *, message: str, code: str) -> Any:
+    """The row `pk` names in a caller-scoped queryset, else a 404 with `code`: outside the scope it does not exist,
+    and anything but a whole number in the id column's range (digits only) names no row, never a 500."""
+    text = str(pk)
+    found = None
+    if text.isascii() and text.isdigit() and int(text) <= 2**63 - 1:
+        found = queryset.filter(pk=int(text)).first()
+    if found is None:
+        raise NotFound(message, code=code)
+    return found
+
+
 def request_id(pk: str | int) -> int:
     """The help request id in a URL; anything but digits names no request."""
     if isinstance(pk, int) or (pk.isascii() and pk.isdigit()):

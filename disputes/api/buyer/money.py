@@ -17,9 +17,9 @@ from disputes.api.buyer.money_serializers import (
     BuyerPointsEntrySerializer,
     BuyerPointsSummarySerializer,
 )
+from disputes.api.common import caller_row
 from disputes.api.pagination import KeysetPagination
 from disputes.api.permissions import IsBuyer
-from disputes.errors import NotFound
 from disputes.models import BuyerPointsEntry, OrderItem
 from disputes.selectors.order_items import order_item_from, order_items_for_buyer, with_actions
 from disputes.selectors.points import points_entries_for_buyer, points_summary
@@ -74,12 +74,9 @@ class BuyerPointsEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return points_entries_for_buyer(self.request.user)
 
     def get_object(self) -> BuyerPointsEntry:
-        pk = self.kwargs["pk"]
-        found = None
-        if pk.isascii() and pk.isdigit() and len(pk) <= 19:
-            found = self.get_queryset().filter(pk=int(pk)).first()
-        if found is None:
-            raise NotFound("No such points entry.", code="points_entry_not_found")
+        found: BuyerPointsEntry = caller_row(
+            self.get_queryset(), self.kwargs["pk"], message="No such points entry.", code="points_entry_not_found"
+        )
         return found
 
 

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from disputes.actors import merchant_of
 from disputes.api.base import CallerViewSet, CaseViewSet
+from disputes.api.common import caller_row
 from disputes.api.merchant.money_filters import MerchantPenaltyFilter, MerchantStatementFilter, MerchantViolationFilter
 from disputes.api.merchant.money_serializers import (
     MerchantAccountSerializer,
@@ -255,12 +256,12 @@ class MerchantStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return MerchantStatementEntrySerializer
 
     def get_object(self) -> MerchantAccountEntry:
-        pk = self.kwargs["pk"]
-        found = None
-        if pk.isascii() and pk.isdigit() and len(pk) < 19:
-            found = self.get_queryset().filter(pk=int(pk)).first()
-        if found is None:
-            raise NotFound("No such entry on your statement.", code="statement_entry_not_found")
+        found: MerchantAccountEntry = caller_row(
+            self.get_queryset(),
+            self.kwargs["pk"],
+            message="No such entry on your statement.",
+            code="statement_entry_not_found",
+        )
         return found
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -347,13 +348,6 @@ class MerchantPenaltyViewSet(mixins.ListModelMixin, _MerchantMoney):
         return paginator.get_paginated_response(MerchantPenaltySerializer(money.penalties_from(rows), many=True).data)
 
 
-def violation_id(pk: str | int) -> int:
-    """The violation id in a URL; anything but digits names no violation."""
-    if isinstance(pk, int) or (pk.isascii() and pk.isdigit() and len(pk) < 19):
-        return int(pk)
-    raise NotFound("No such violation.", code="violation_not_found")
-
-
 @extend_schema_view(
     list=extend_schema(
         tags=TAGS,
@@ -386,9 +380,9 @@ class MerchantViolationViewSet(CaseViewSet, _MerchantMoney):
         return MerchantViolationSerializer
 
     def get_object(self) -> Violation:
-        found = self.get_queryset().filter(pk=violation_id(self.kwargs["pk"])).first()
-        if found is None:
-            raise NotFound("No such violation.", code="violation_not_found")
+        found: Violation = caller_row(
+            self.get_queryset(), self.kwargs["pk"], message="No such violation.", code="violation_not_found"
+        )
         return found
 
     @extend_schema(
